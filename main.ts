@@ -1,0 +1,65 @@
+/**
+ * jim entry point: read the configuration, start the server, stop cleanly on SIGINT/SIGTERM.
+ * Everything else lives in src/; this file is the only place with process-level side effects.
+ */
+import { createApp } from "./src/app.ts";
+import { ConfigError, resolveConfig } from "./src/config/resolve.ts";
+import { renderHelp } from "./src/config/help.ts";
+import { VERSION } from "./src/version.ts";
+
+function readConfigFile(path: string): string {
+  return Deno.readTextFileSync(path);
+}
+
+async function main(args: string[]): Promise<number> {
+  let resolved;
+  try {
+    resolved = resolveConfig(args, Deno.env.toObject(), readConfigFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  if (resolved.help) {
+    console.log(renderHelp());
+    return 0;
+  }
+  const [command = "serve", ...rest] = resolved.positionals;
+  if (command === "version") {
+    console.log(`jim ${VERSION} (deno ${Deno.version.deno})`);
+    return 0;
+  }
+  if (command !== "serve" || rest.length > 0) {
+    console.error(`unknown command: ${resolved.positionals.join(" ")}\nRun jim --help for usage.`);
+    return 2;
+  }
+  for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
+
+  const app = createApp(resolved.config);
+  try {
+    app.start();
+  } catch (err) {
+    app.log.error("server.start_failed", { error: err });
+    await app.store.close();
+    return 1;
+  }
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      app.log.info("server.signal", { signal });
+      app.stop().finally(resolve);
+    };
+    Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  });
+  await stopped;
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

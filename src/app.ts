@@ -1,0 +1,141 @@
+/**
+ * The composition root: builds the store, services, router and listeners from a config.
+ * Importing this module has no side effects; main.ts and the tests call createApp().
+ */
+import { join } from "node:path";
+import type { JimConfig } from "./config/schema.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { type ListenerOptions, type ProtocolName, SniffingListener } from "./listener/listener.ts";
+import type { Services } from "./router/context.ts";
+import { Router } from "./router/router.ts";
+import { AuthService } from "./services/auth.ts";
+import { Delivery } from "./services/delivery.ts";
+import { GroupService } from "./services/groups.ts";
+import { MessageService } from "./services/messages.ts";
+import { SessionRegistry } from "./services/session_registry.ts";
+import { SessionService } from "./services/sessions.ts";
+import { SqliteStore } from "./store/sqlite/sqlite_store.ts";
+import type { Store } from "./store/store.ts";
+import type { ConnContext } from "./transport/conn_context.ts";
+import { HttpApi } from "./transport/http_api.ts";
+
+export interface App {
+  readonly config: JimConfig;
+  readonly log: Logger;
+  readonly services: Services;
+  readonly store: Store;
+  /** Bound addresses, available after start(). */
+  readonly addrs: { main: Deno.NetAddr; tcp?: Deno.NetAddr; http?: Deno.NetAddr };
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export const DB_FILE_NAME = "jim.db";
+
+export function databasePath(config: Pick<JimConfig, "dataDir">): string {
+  return join(config.dataDir, DB_FILE_NAME);
+}
+
+export function createApp(config: JimConfig, options: { log?: Logger; store?: Store } = {}): App {
+  const log = options.log ?? createLogger({
+    level: config.logLevel,
+    format: config.logFormat === "auto" ? (Deno.stderr.isTerminal() ? "text" : "json") : config.logFormat,
+  });
+  let store = options.store;
+  if (!store) {
+    Deno.mkdirSync(config.dataDir, { recursive: true });
+    store = SqliteStore.open({ path: databasePath(config) });
+  }
+  const registry = new SessionRegistry();
+  const delivery = new Delivery(registry);
+  const auth = new AuthService(store, {
+    registration: config.registration,
+    passwordIterations: config.passwordIterations,
+    tokenTtl: config.tokenTtl,
+    defaultGroups: config.defaultGroups,
+  }, log);
+  const groups = new GroupService(store, registry, delivery, log);
+  const messages = new MessageService(store, registry, groups, delivery, log);
+  const sessions = new SessionService(registry, auth, groups, log);
+  const services: Services = {
+    sessions,
+    auth,
+    groups,
+    messages,
+    registry,
+    delivery,
+    log,
+    limits: { maxOfflineBatch: config.maxOfflineBatch },
+  };
+  const ctx: ConnContext = {
+    router: new Router(services),
+    sessions,
+    http: new HttpApi({ apiToken: config.apiToken, messages, registry, log }),
+    limits: {
+      maxBody: config.maxBody,
+      outboxMaxBytes: config.outboxMaxBytes,
+      handshakeTimeout: config.handshakeTimeout,
+      allowedOrigins: config.allowedOrigins,
+    },
+    log,
+  };
+
+  const listeners: SniffingListener[] = [];
+  const addrs = {} as App["addrs"];
+  let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  const listen = (port: number, protocols: readonly ProtocolName[]) => {
+    const opts: ListenerOptions = {
+      hostname: config.host,
+      port,
+      protocols,
+      maxConnections: config.maxConnections,
+    };
+    const l = new SniffingListener(opts, ctx);
+    listeners.push(l);
+    return l;
+  };
+
+  return {
+    config,
+    log,
+    services,
+    store,
+    addrs,
+    start() {
+      addrs.main = listen(config.port, config.protocols).addr;
+      if (config.tcpPort >= 0) addrs.tcp = listen(config.tcpPort, ["tcp"]).addr;
+      if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"]).addr;
+      for (const l of listeners) l.start();
+      if (config.heartbeatTimeout > 0) {
+        heartbeatTimer = setInterval(
+          () => closeIdle(registry, config.heartbeatTimeout, log),
+          config.heartbeatTimeout,
+        );
+      }
+      log.info("server.started", {
+        main: `${addrs.main.hostname}:${addrs.main.port}`,
+        protocols: config.protocols.join(","),
+        tcp: addrs.tcp ? `${addrs.tcp.hostname}:${addrs.tcp.port}` : undefined,
+        http: addrs.http ? `${addrs.http.hostname}:${addrs.http.port}` : undefined,
+        dataDir: config.dataDir,
+      });
+    },
+    async stop() {
+      clearInterval(heartbeatTimer);
+      await Promise.all(listeners.map((l) => l.stop()));
+      await store!.close();
+      log.info("server.stopped");
+    },
+  };
+}
+
+/** J-IM §10.9: close connections silent in both directions for longer than the timeout. */
+function closeIdle(registry: SessionRegistry, timeout: number, log: Logger): void {
+  const cutoff = Date.now() - timeout;
+  for (const session of registry.all()) {
+    if (Math.max(session.lastReadAt, session.transport.lastWriteAt) < cutoff) {
+      log.info("conn.heartbeat_timeout", { session: session.id, userId: session.userId });
+      session.close("heartbeat timeout");
+    }
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The single source of truth for jim's configuration. Every option is declared once here; the
+ * flag parser, the environment reader, the config file reader, `--help` and the README table are
+ * all derived from this table (see resolve.ts and help.ts).
+ *
+ * Naming rule (checked by schema_test.ts): `key` is camelCase, `flag` is `--` + kebab-case key,
+ * `env` is `JIM_` + SCREAMING_SNAKE key.
+ */
+
+export type OptionType = "string" | "int" | "bool" | "enum" | "list";
+
+/** One configuration option. */
+export interface OptionSpec {
+  /** camelCase name used in code and in the config file. */
+  readonly key: string;
+  /** Command-line flag, `--kebab-case`. Bools also accept `--no-<name>`. */
+  readonly flag: string;
+  /** Environment variable, `JIM_SCREAMING_SNAKE`. */
+  readonly env: string;
+  readonly type: OptionType;
+  /** Typed default: number for int, boolean for bool, string[] for list, string otherwise. */
+  readonly default: string | number | boolean | readonly string[];
+  /** One-line description. */
+  readonly doc: string;
+  /** enum: the allowed values. list: the allowed items (any string when absent). */
+  readonly values?: readonly string[];
+  /** int: inclusive bounds (values must also be safe integers). */
+  readonly min?: number;
+  readonly max?: number;
+  /** list: fewest items after splitting, trimming and dropping empty items. */
+  readonly minItems?: number;
+  /** Masked when the effective configuration is printed. */
+  readonly secret?: boolean;
+  /** Placeholder shown in --help (`--data-dir <dir>`); derived from the type when absent. */
+  readonly arg?: string;
+}
+
+/** Longest delay setTimeout accepts without firing immediately. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export const CONFIG_SCHEMA = [
+  {
+    key: "host",
+    flag: "--host",
+    env: "JIM_HOST",
+    type: "string",
+    default: "0.0.0.0",
+    arg: "addr",
+    doc: "Listen address of every listener.",
+  },
+  {
+    key: "port",
+    flag: "--port",
+    env: "JIM_PORT",
+    type: "int",
+    default: 8888,
+    min: 0,
+    max: 65535,
+    doc: "Main port, serving the protocols in --protocols; 0 = pick a free port (useful for tests).",
+  },
+  {
+    key: "dataDir",
+    flag: "--data-dir",
+    env: "JIM_DATA_DIR",
+    type: "string",
+    default: "./jim-data",
+    arg: "dir",
+    doc: "Directory where the SQLite database lives.",
+  },
+  {
+    key: "apiToken",
+    flag: "--api-token",
+    env: "JIM_API_TOKEN",
+    type: "string",
+    default: "",
+    secret: true,
+    arg: "token",
+    doc: "Token for the HTTP API and admin; when empty the API only answers loopback clients.",
+  },
+  {
+    key: "registration",
+    flag: "--registration",
+    env: "JIM_REGISTRATION",
+    type: "enum",
+    values: ["open", "closed"],
+    default: "open",
+    doc: "Whether an unknown userId registers on first login (open) or is refused (closed).",
+  },
+  {
+    key: "heartbeatTimeout",
+    flag: "--heartbeat-timeout",
+    env: "JIM_HEARTBEAT_TIMEOUT",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: MAX_TIMER_MS,
+    arg: "ms",
+    doc: "Milliseconds without any traffic before a connection is closed; 0 = off.",
+  },
+  {
+    key: "maxBody",
+    flag: "--max-body",
+    env: "JIM_MAX_BODY",
+    type: "int",
+    default: 2202009,
+    min: 1,
+    arg: "bytes",
+    doc: "Largest J-IM TCP body, WebSocket message or HTTP body, in bytes.",
+  },
+  {
+    key: "logLevel",
+    flag: "--log-level",
+    env: "JIM_LOG_LEVEL",
+    type: "enum",
+    values: ["debug", "info", "warn", "error"],
+    default: "info",
+    doc: "Least severe log level written.",
+  },
+  {
+    key: "logFormat",
+    flag: "--log-format",
+    env: "JIM_LOG_FORMAT",
+    type: "enum",
+    values: ["json", "text", "auto"],
+    default: "auto",
+    doc: "Log line format; auto = text on a terminal, json otherwise.",
+  },
+  {
+    key: "protocols",
+    flag: "--protocols",
+    env: "JIM_PROTOCOLS",
+    type: "list",
+    values: ["tcp", "ws", "http"],
+    minItems: 1,
+    default: ["tcp", "ws", "http"],
+    doc: "What the main port serves (comma-separated).",
+  },
+  {
+    key: "tcpPort",
+    flag: "--tcp-port",
+    env: "JIM_TCP_PORT",
+    type: "int",
+    default: -1,
+    min: -1,
+    max: 65535,
+    doc: "Extra listener serving only J-IM TCP; -1 = off, 0 = pick a free port.",
+  },
+  {
+    key: "httpPort",
+    flag: "--http-port",
+    env: "JIM_HTTP_PORT",
+    type: "int",
+    default: -1,
+    min: -1,
+    max: 65535,
+    doc: "Extra listener serving only HTTP and WebSocket; -1 = off, 0 = pick a free port.",
+  },
+  {
+    key: "defaultGroups",
+    flag: "--default-groups",
+    env: "JIM_DEFAULT_GROUPS",
+    type: "list",
+    default: [],
+    arg: "ids",
+    doc: "Groups every new user joins at registration (comma-separated; 100 reproduces the J-IM demo).",
+  },
+  {
+    key: "allowedOrigins",
+    flag: "--allowed-origins",
+    env: "JIM_ALLOWED_ORIGINS",
+    type: "list",
+    default: [],
+    arg: "origins",
+    doc: "Origins accepted for WebSocket upgrades (comma-separated); empty = any Origin.",
+  },
+  {
+    key: "passwordIterations",
+    flag: "--password-iterations",
+    env: "JIM_PASSWORD_ITERATIONS",
+    type: "int",
+    default: 600000,
+    min: 1000,
+    doc: "PBKDF2-SHA256 iterations for new password hashes.",
+  },
+  {
+    key: "tokenTtl",
+    flag: "--token-ttl",
+    env: "JIM_TOKEN_TTL",
+    type: "int",
+    default: 2592000,
+    min: 60,
+    arg: "seconds",
+    doc: "Lifetime of login tokens, in seconds.",
+  },
+  {
+    key: "maxConnections",
+    flag: "--max-connections",
+    env: "JIM_MAX_CONNECTIONS",
+    type: "int",
+    default: 100000,
+    min: 1,
+    doc: "Most simultaneous client connections.",
+  },
+  {
+    key: "outboxMaxBytes",
+    flag: "--outbox-max-bytes",
+    env: "JIM_OUTBOX_MAX_BYTES",
+    type: "int",
+    default: 4194304,
+    min: 1024,
+    arg: "bytes",
+    doc: "Bytes queued for one connection before it is disconnected as a slow consumer.",
+  },
+  {
+    key: "handshakeTimeout",
+    flag: "--handshake-timeout",
+    env: "JIM_HANDSHAKE_TIMEOUT",
+    type: "int",
+    default: 10000,
+    min: 100,
+    max: MAX_TIMER_MS,
+    arg: "ms",
+    doc: "Milliseconds a new connection has to send its first bytes / complete an HTTP head.",
+  },
+  {
+    key: "maxOfflineBatch",
+    flag: "--max-offline-batch",
+    env: "JIM_MAX_OFFLINE_BATCH",
+    type: "int",
+    default: 1000,
+    min: 1,
+    doc: "Most offline messages returned by one cmd 19 reply (the rest stay queued).",
+  },
+  {
+    key: "config",
+    flag: "--config",
+    env: "JIM_CONFIG",
+    type: "string",
+    default: "",
+    arg: "path",
+    doc: "Path of a JSON config file with camelCase keys (// and /* */ comments, trailing commas allowed).",
+  },
+] as const satisfies readonly OptionSpec[];
+
+/** The TypeScript type of one option's value. */
+export type OptionValue<O> = O extends { type: "int" } ? number
+  : O extends { type: "bool" } ? boolean
+  : O extends { type: "enum"; values: readonly (infer V)[] } ? V
+  : O extends { type: "list"; values: readonly (infer V)[] } ? V[]
+  : O extends { type: "list" } ? string[]
+  : string;
+
+/** The configuration object described by a schema table. */
+export type ConfigOf<S extends readonly OptionSpec[]> = {
+  [O in S[number] as O["key"]]: OptionValue<O>;
+};
+
+/** jim's resolved configuration: `config.port` is a number, `config.registration` is "open" | "closed". */
+export type JimConfig = ConfigOf<typeof CONFIG_SCHEMA>;
+export type ConfigKey = keyof JimConfig;
+
+/** Looks an option up by its camelCase key. */
+export function findOption(
+  key: string,
+  schema: readonly OptionSpec[] = CONFIG_SCHEMA,
+): OptionSpec | undefined {
+  return schema.find((o) => o.key === key);
+}
+
+/** Copies a default so callers may mutate lists freely. */
+export function cloneDefault(option: OptionSpec): string | number | boolean | string[] {
+  const d = option.default;
+  return Array.isArray(d) ? [...d] : d as string | number | boolean;
+}
+
+/** A fresh configuration holding every default. */
+export function defaultConfig(): JimConfig {
+  const out: Record<string, unknown> = {};
+  for (const option of CONFIG_SCHEMA) out[option.key] = cloneDefault(option);
+  return out as JimConfig;
+}
+
+/** Renders a value the way a user would type it: lists comma-joined, strings bare. */
+export function formatValue(value: unknown): string {
+  if (Array.isArray(value)) return value.join(",");
+  return String(value);
+}
+
+/** Human description of the accepted values: "0..65535", ">= 1000", "open|closed", "any of tcp,ws,http". */
+export function describeConstraint(option: OptionSpec): string {
+  switch (option.type) {
+    case "int":
+      if (option.min !== undefined && option.max !== undefined) return `${option.min}..${option.max}`;
+      if (option.min !== undefined) return `>= ${option.min}`;
+      if (option.max !== undefined) return `<= ${option.max}`;
+      return "integer";
+    case "enum":
+      return (option.values ?? []).join("|");
+    case "list":
+      return option.values ? `any of ${option.values.join(",")}` : "comma-separated";
+    case "bool":
+      return "true|false";
+    default:
+      return "";
+  }
+}
+
+/**
+ * A copy of the configuration safe to print or log: secret options that are set become "***".
+ * Lists are copied so the result can be serialised or mutated independently.
+ */
+export function redactConfig(config: JimConfig): Record<ConfigKey, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const option of CONFIG_SCHEMA) {
+    const value: unknown = config[option.key];
+    if ("secret" in option && option.secret && value !== "" && value !== undefined) out[option.key] = "***";
+    else out[option.key] = Array.isArray(value) ? [...value] : value;
+  }
+  return out as Record<ConfigKey, unknown>;
+}

@@ -1,0 +1,72 @@
+/**
+ * J-IM ChatBody (spec §5.5): parsing a cmd 11 request and rendering a stored message the way
+ * J-IM delivers it (cmd 11 wrapper, cmd 20 lists).
+ */
+import type { NewMessage, StoredMessage } from "../store/store.ts";
+import { JsonBodyError, type JsonObject, readInt, readObject, readString } from "./json.ts";
+
+export const CHAT_TYPE = { UNKNOWN: 0, GROUP: 1, PRIVATE: 2 } as const;
+
+/** A validated chat request; `from` is not part of it: the server decides who sends. */
+export interface ChatRequest {
+  chatType: 1 | 2;
+  to?: string;
+  groupId?: string;
+  msgType?: number;
+  content?: string;
+  id?: string;
+  createTime?: number;
+  extras?: JsonObject;
+}
+
+/** Longest client-supplied message id kept (longer ids are rejected). */
+export const MAX_MESSAGE_ID_LENGTH = 128;
+
+/**
+ * Parses a ChatBody. Throws JsonBodyError when a field has the wrong type or the body does not
+ * say where the message goes; the caller answers with 10002 (J-IM's "send failed").
+ */
+export function parseChatRequest(body: JsonObject): ChatRequest {
+  const chatType = readInt(body, "chatType");
+  if (chatType !== CHAT_TYPE.GROUP && chatType !== CHAT_TYPE.PRIVATE) {
+    throw new JsonBodyError("chatType must be 1 (group) or 2 (private)");
+  }
+  const req: ChatRequest = { chatType };
+  if (chatType === CHAT_TYPE.PRIVATE) {
+    req.to = readString(body, "to");
+    if (!req.to) throw new JsonBodyError('a private chat needs "to"');
+  } else {
+    req.groupId = readString(body, "groupId");
+    if (!req.groupId) throw new JsonBodyError('a group chat needs "groupId"');
+  }
+  req.msgType = readInt(body, "msgType");
+  const content = body.content;
+  if (content !== undefined && content !== null) {
+    // fastjson turns non-string values of a String field into their JSON text.
+    req.content = typeof content === "string" ? content : JSON.stringify(content);
+  }
+  const id = readString(body, "id");
+  if (id !== undefined) {
+    if (id.length > MAX_MESSAGE_ID_LENGTH) throw new JsonBodyError("id is too long");
+    req.id = id;
+  }
+  req.createTime = readInt(body, "createTime");
+  req.extras = readObject(body, "extras");
+  return req;
+}
+
+/** The ChatBody J-IM puts in a cmd 11 delivery and in cmd 20 lists (keys sorted on output). */
+export function chatBodyOf(message: StoredMessage | NewMessage): JsonObject {
+  return {
+    chatType: message.chatType,
+    cmd: 11,
+    content: message.content,
+    createTime: message.createTime,
+    extras: message.extras,
+    from: message.from,
+    groupId: message.groupId,
+    id: message.id,
+    msgType: message.msgType,
+    to: message.to,
+  };
+}

@@ -1,0 +1,44 @@
+/** What a command handler gets: the session, the parsed body, the services and a reply channel. */
+import type { Logger } from "../log.ts";
+import type { JsonObject } from "../protocol/json.ts";
+import type { OutPacket } from "../protocol/packet.ts";
+import type { AuthService } from "../services/auth.ts";
+import type { Delivery } from "../services/delivery.ts";
+import type { GroupService } from "../services/groups.ts";
+import type { MessageService } from "../services/messages.ts";
+import type { Session } from "../services/session.ts";
+import type { SessionRegistry } from "../services/session_registry.ts";
+import type { SessionService } from "../services/sessions.ts";
+
+export interface Services {
+  readonly sessions: SessionService;
+  readonly auth: AuthService;
+  readonly groups: GroupService;
+  readonly messages: MessageService;
+  readonly registry: SessionRegistry;
+  readonly delivery: Delivery;
+  readonly log: Logger;
+  readonly limits: { readonly maxOfflineBatch: number };
+}
+
+export interface RequestContext {
+  readonly session: Session;
+  readonly cmd: number;
+  /** The JSON body; empty for commands whose body is not parsed (heartbeat). */
+  readonly body: JsonObject;
+  readonly services: Services;
+  /** Sends to the requesting session, carrying the request's synSeq (TCP). */
+  reply(packet: OutPacket): void;
+  /** Sends the packet, then closes the connection. */
+  replyAndClose(packet: OutPacket, reason: string): void;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<void> | void;
+
+export interface Route {
+  readonly handler: Handler;
+  /** Refused with 10022 before login. */
+  readonly requiresLogin: boolean;
+  /** The body is not JSON (J-IM's TCP heartbeat carries one raw byte). */
+  readonly rawBody?: boolean;
+}

@@ -1,0 +1,26 @@
+/**
+ * cmd 11 → 12: chat. `from` is always the session's user. The reply comes after the message is
+ * durably stored: 10000 sent, 10001 receiver offline (stored for later), 10002 bad body.
+ */
+import { parseChatRequest } from "../../protocol/chat_body.ts";
+import { CMD } from "../../protocol/commands.ts";
+import { JsonBodyError } from "../../protocol/json.ts";
+import { statusPacket } from "../../protocol/packet.ts";
+import { STATUS } from "../../protocol/status.ts";
+import { ReplyError } from "../../services/errors.ts";
+import type { RequestContext } from "../context.ts";
+
+const SENT = statusPacket(CMD.CHAT_RESP, STATUS.OK_SEND);
+const OFFLINE = statusPacket(CMD.CHAT_RESP, STATUS.OFFLINE);
+
+export async function handleChat(ctx: RequestContext): Promise<void> {
+  let req;
+  try {
+    req = parseChatRequest(ctx.body);
+  } catch (err) {
+    if (err instanceof JsonBodyError) throw new ReplyError(STATUS.SEND_FAILED, { detail: err.message });
+    throw err;
+  }
+  const result = await ctx.services.messages.send(ctx.session.userId!, req, { sender: ctx.session });
+  ctx.reply(result.online ? SENT : OFFLINE);
+}

@@ -1,0 +1,120 @@
+/**
+ * Routes a decoded request to its handler: parses the body, enforces the login guard and turns
+ * every failure into a reply in one place (spec §4: unknown commands get 10017 with command 0).
+ */
+import type { Logger } from "../log.ts";
+import { CMD, replyCommandOf } from "../protocol/commands.ts";
+import { JsonBodyError, type JsonObject, parseJsonObject } from "../protocol/json.ts";
+import { type OutPacket, statusPacket } from "../protocol/packet.ts";
+import { STATUS } from "../protocol/status.ts";
+import { DisconnectError, ReplyError } from "../services/errors.ts";
+import type { Session } from "../services/session.ts";
+import type { RequestContext, Route, Services } from "./context.ts";
+import { ROUTES } from "./routes.ts";
+
+const EMPTY_BODY: JsonObject = Object.freeze({}) as JsonObject;
+
+export const UNKNOWN_CMD_PACKET = statusPacket(CMD.UNKNOWN, STATUS.UNKNOWN_CMD);
+
+export class Router {
+  readonly #services: Services;
+  readonly #log: Logger;
+  readonly #routes: ReadonlyMap<number, Route>;
+
+  constructor(services: Services, routes: ReadonlyMap<number, Route> = ROUTES) {
+    this.#services = services;
+    this.#log = services.log;
+    this.#routes = routes;
+  }
+
+  /** A J-IM TCP frame: the header's cmd routes, the body is JSON (the body's `cmd` is ignored). */
+  async dispatchFrame(session: Session, cmd: number, body: Uint8Array, synSeq: number): Promise<void> {
+    const route = this.#routes.get(cmd);
+    if (!route) return this.#reply(session, UNKNOWN_CMD_PACKET, synSeq);
+    let parsed = EMPTY_BODY;
+    if (!route.rawBody) {
+      try {
+        parsed = body.length === 0 ? EMPTY_BODY : parseJsonObject(body);
+      } catch (err) {
+        return this.#badBody(session, cmd, err, synSeq);
+      }
+    }
+    await this.#run(session, route, cmd, parsed, synSeq);
+  }
+
+  /** A WebSocket message: JSON routed by its `cmd` field (required, spec §2). */
+  async dispatchMessage(session: Session, message: string | Uint8Array): Promise<void> {
+    let parsed: JsonObject;
+    try {
+      parsed = parseJsonObject(message);
+    } catch {
+      return this.#reply(session, UNKNOWN_CMD_PACKET, 0);
+    }
+    let cmd: number | undefined;
+    try {
+      const v = parsed.cmd;
+      cmd = typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined;
+    } catch {
+      cmd = undefined;
+    }
+    const route = cmd === undefined ? undefined : this.#routes.get(cmd);
+    if (!route || cmd === undefined) return this.#reply(session, UNKNOWN_CMD_PACKET, 0);
+    await this.#run(session, route, cmd, parsed, 0);
+  }
+
+  async #run(session: Session, route: Route, cmd: number, body: JsonObject, synSeq: number): Promise<void> {
+    if (route.requiresLogin && !session.user) {
+      return this.#reply(session, statusPacket(replyCommandOf(cmd), STATUS.NOT_LOGGED_IN), synSeq);
+    }
+    const ctx: RequestContext = {
+      session,
+      cmd,
+      body,
+      services: this.#services,
+      reply: (packet) => this.#reply(session, packet, synSeq),
+      replyAndClose: (packet, reason) => {
+        this.#reply(session, packet, synSeq);
+        session.close(reason);
+      },
+    };
+    try {
+      await route.handler(ctx);
+    } catch (err) {
+      this.#fail(session, cmd, err, synSeq);
+    }
+  }
+
+  #badBody(session: Session, cmd: number, err: unknown, synSeq: number): void {
+    this.#log.info("request.bad_body", { session: session.id, cmd, error: String(err) });
+    // cmd 14 keeps J-IM's answer to an unparsable body (spec §5.7).
+    const status = cmd === CMD.CLOSE_REQ ? STATUS.INVALID_VERIFY : STATUS.BAD_REQUEST;
+    this.#reply(session, statusPacket(replyCommandOf(cmd), status), synSeq);
+  }
+
+  #fail(session: Session, cmd: number, err: unknown, synSeq: number): void {
+    if (err instanceof ReplyError) {
+      this.#log.info("request.refused", {
+        session: session.id,
+        cmd,
+        code: err.status.code,
+        detail: err.message,
+      });
+      this.#reply(session, statusPacket(err.command ?? replyCommandOf(cmd), err.status, err.extra), synSeq);
+    } else if (err instanceof JsonBodyError) {
+      this.#badBody(session, cmd, err, synSeq);
+    } else if (err instanceof DisconnectError) {
+      this.#log.info("request.disconnect", { session: session.id, cmd, reason: err.message });
+      if (err.status) {
+        this.#reply(session, statusPacket(err.command ?? replyCommandOf(cmd), err.status), synSeq);
+      }
+      session.close(err.message);
+    } else {
+      this.#log.error("request.internal_error", { session: session.id, cmd, error: err });
+      this.#reply(session, statusPacket(replyCommandOf(cmd), STATUS.INTERNAL_ERROR), synSeq);
+    }
+  }
+
+  #reply(session: Session, packet: OutPacket, synSeq: number): void {
+    if (!session.closed) session.transport.send(packet, synSeq);
+  }
+}

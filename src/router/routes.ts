@@ -1,0 +1,26 @@
+/** The command table: which handler serves each command, and whether it needs a login. */
+import { CMD } from "../protocol/commands.ts";
+import type { Route } from "./context.ts";
+import { handleAuth } from "./handlers/auth.ts";
+import { handleChat } from "./handlers/chat.ts";
+import { handleClose } from "./handlers/close.ts";
+import { handleGetMessage } from "./handlers/get_message.ts";
+import { handleGetUser } from "./handlers/get_user.ts";
+import { handleHandshake } from "./handlers/handshake.ts";
+import { handleHeartbeat } from "./handlers/heartbeat.ts";
+import { handleJoinGroup } from "./handlers/join_group.ts";
+import { handleLogin } from "./handlers/login.ts";
+import { handleToken } from "./handlers/token.ts";
+
+export const ROUTES: ReadonlyMap<number, Route> = new Map<number, Route>([
+  [CMD.HANDSHAKE_REQ, { handler: handleHandshake, requiresLogin: false }],
+  [CMD.AUTH_REQ, { handler: handleAuth, requiresLogin: false }],
+  [CMD.LOGIN_REQ, { handler: handleLogin, requiresLogin: false }],
+  [CMD.JOIN_GROUP_REQ, { handler: handleJoinGroup, requiresLogin: true }],
+  [CMD.CHAT_REQ, { handler: handleChat, requiresLogin: true }],
+  [CMD.HEARTBEAT_REQ, { handler: handleHeartbeat, requiresLogin: false, rawBody: true }],
+  [CMD.CLOSE_REQ, { handler: handleClose, requiresLogin: false }],
+  [CMD.GET_USER_REQ, { handler: handleGetUser, requiresLogin: true }],
+  [CMD.GET_MESSAGE_REQ, { handler: handleGetMessage, requiresLogin: true }],
+  [CMD.TOKEN_REQ, { handler: handleToken, requiresLogin: true }],
+]);

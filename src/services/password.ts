@@ -1,0 +1,74 @@
+/** Salted password hashes: PBKDF2-HMAC-SHA256 via WebCrypto (runs off the event loop). */
+
+const PREFIX = "pbkdf2-sha256";
+const encoder = new TextEncoder();
+
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const raw = atob(text);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(password), "PBKDF2", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt: salt as BufferSource, iterations },
+    key,
+    256,
+  );
+  return new Uint8Array(bits);
+}
+
+/** Encodes as `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`, so the cost can change later. */
+export async function hashPassword(password: string, iterations: number): Promise<string> {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const hash = await derive(password, salt, iterations);
+  return `${PREFIX}$${iterations}$${toBase64(salt)}$${toBase64(hash)}`;
+}
+
+export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
+  const parts = encoded.split("$");
+  if (parts.length !== 4 || parts[0] !== PREFIX) return false;
+  const iterations = Number(parts[1]);
+  if (!Number.isSafeInteger(iterations) || iterations < 1) return false;
+  let salt: Uint8Array, expected: Uint8Array;
+  try {
+    salt = fromBase64(parts[2]);
+    expected = fromBase64(parts[3]);
+  } catch {
+    return false;
+  }
+  const actual = await derive(password, salt, iterations);
+  return constantTimeEqual(actual, expected);
+}
+
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/** SHA-256 hex of a token: tokens are stored hashed so a leaked database does not leak logins. */
+export async function hashToken(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A random URL-safe token with 256 bits of entropy. */
+export function newToken(): string {
+  return toBase64(crypto.getRandomValues(new Uint8Array(32))).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+/** 32 lowercase hex characters, a UUID without dashes, as J-IM uses for message ids. */
+export function newMessageId(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}

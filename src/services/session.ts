@@ -1,0 +1,64 @@
+/**
+ * A Session is one client connection as the services see it: who it is and how to push to it.
+ * Transports implement SessionTransport; services never see bytes or sockets.
+ */
+import type { OutPacket } from "../protocol/packet.ts";
+
+export type Protocol = "tcp" | "ws" | "http";
+
+export interface SessionTransport {
+  readonly protocol: Protocol;
+  readonly remoteAddr: string;
+  /** Queues a packet; `synSeq` > 0 marks a reply to a synchronous TCP request. False if dropped. */
+  send(packet: OutPacket, synSeq: number): boolean;
+  /** Closes the connection after queued packets are flushed. */
+  close(reason: string): void;
+  /** When bytes were last written to the peer (heartbeat timeout). */
+  readonly lastWriteAt: number;
+}
+
+/** The logged-in identity of a session. */
+export interface SessionUser {
+  userId: string;
+  nick: string;
+  avatar: string;
+}
+
+let nextSessionId = 1;
+
+export class Session {
+  readonly id = nextSessionId++;
+  readonly transport: SessionTransport;
+  readonly connectedAt = Date.now();
+  user: SessionUser | undefined;
+  /** Groups this session is bound to (receives their messages). */
+  readonly groups = new Set<string>();
+  closed = false;
+  /** When bytes last arrived (heartbeat timeout). */
+  lastReadAt = Date.now();
+
+  constructor(transport: SessionTransport) {
+    this.transport = transport;
+  }
+
+  get protocol(): Protocol {
+    return this.transport.protocol;
+  }
+
+  get userId(): string | undefined {
+    return this.user?.userId;
+  }
+
+  send(packet: OutPacket): boolean {
+    return this.closed ? false : this.transport.send(packet, 0);
+  }
+
+  /** Set once the server decided to end the connection; no more requests are handled. */
+  closing = false;
+
+  close(reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.transport.close(reason);
+  }
+}

@@ -1,0 +1,53 @@
+/** What every transport needs from the app: the router, the session service, limits, logging. */
+import type { Logger } from "../log.ts";
+import type { Router } from "../router/router.ts";
+import type { SessionService } from "../services/sessions.ts";
+import type { HttpApi } from "./http_api.ts";
+
+export interface TransportLimits {
+  /** Largest TCP body, WebSocket message or HTTP body. */
+  maxBody: number;
+  /** Bytes queued for one connection before it is dropped as a slow consumer. */
+  outboxMaxBytes: number;
+  /** Time allowed for the first bytes and for a complete HTTP head (ms). */
+  handshakeTimeout: number;
+  /** Origins allowed to open WebSockets; empty = any. */
+  allowedOrigins: readonly string[];
+}
+
+export interface ConnContext {
+  readonly router: Router;
+  readonly sessions: SessionService;
+  readonly http: HttpApi;
+  readonly limits: TransportLimits;
+  readonly log: Logger;
+}
+
+/** Per-connection read buffer: small, since most IM frames are small (grown by decoders only). */
+export const READ_BUFFER_BYTES = 2048;
+
+export function remoteAddrOf(conn: Deno.Conn): string {
+  const addr = conn.remoteAddr as Deno.NetAddr;
+  return addr.hostname !== undefined ? `${addr.hostname}:${addr.port}` : String(addr.transport);
+}
+
+/** Closes a Deno.Conn, ignoring "already closed". */
+export function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** Longest wait for queued bytes to drain before a closing connection is cut anyway. */
+export const CLOSE_FLUSH_TIMEOUT_MS = 5000;
+
+/** Lets the outbox drain (bounded in time), then closes the socket. */
+export function flushThenClose(writer: { end(): Promise<void> }, conn: Deno.Conn): void {
+  const timer = setTimeout(() => closeQuietly(conn), CLOSE_FLUSH_TIMEOUT_MS);
+  writer.end().finally(() => {
+    clearTimeout(timer);
+    closeQuietly(conn);
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * A connection's outbox: bounded, and merging everything queued while a write is in flight into
+ * a single write. Overflow policy: a client that does not read fast enough to keep the queue
+ * under `maxQueuedBytes` is a slow consumer and gets disconnected (`onOverflow`), so server
+ * memory stays bounded.
+ */
+export class ConnWriter {
+  readonly #conn: Deno.Conn;
+  readonly #maxQueuedBytes: number;
+  readonly #onOverflow: () => void;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #flushing: Promise<void> | null = null;
+  #failed = false;
+  /** Set by end(): no more writes are accepted. */
+  #ended = false;
+  lastWriteAt = Date.now();
+
+  constructor(conn: Deno.Conn, maxQueuedBytes: number, onOverflow: () => void) {
+    this.#conn = conn;
+    this.#maxQueuedBytes = maxQueuedBytes;
+    this.#onOverflow = onOverflow;
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Queues bytes; false when the writer is closed or the queue bound was hit. */
+  write(bytes: Uint8Array): boolean {
+    if (this.#ended || this.#failed) return false;
+    if (this.#queuedBytes + bytes.length > this.#maxQueuedBytes) {
+      this.#failed = true;
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      this.#onOverflow();
+      return false;
+    }
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    this.#flushing ??= this.#flush();
+    return true;
+  }
+
+  /** Stops accepting writes; resolves when everything queued is written (or writing failed). */
+  async end(): Promise<void> {
+    this.#ended = true;
+    if (this.#flushing) await this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#failed) {
+        const chunks = this.#queue;
+        const total = this.#queuedBytes;
+        this.#queue = [];
+        this.#queuedBytes = 0;
+        let data: Uint8Array;
+        if (chunks.length === 1) {
+          data = chunks[0];
+        } else {
+          data = new Uint8Array(total);
+          let off = 0;
+          for (const c of chunks) {
+            data.set(c, off);
+            off += c.length;
+          }
+        }
+        let written = 0;
+        while (written < data.length) {
+          written += await this.#conn.write(written === 0 ? data : data.subarray(written));
+        }
+        this.lastWriteAt = Date.now();
+      }
+    } catch {
+      // The peer went away; the read loop sees it too and cleans up.
+      this.#failed = true;
+      this.#queue = [];
+      this.#queuedBytes = 0;
+    } finally {
+      this.#flushing = null;
+    }
+  }
+}
