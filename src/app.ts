@@ -81,6 +81,7 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
   };
 
   const listeners: SniffingListener[] = [];
+  const connections = { active: 0 };
   const addrs = {} as App["addrs"];
   let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   const listen = (port: number, protocols: readonly ProtocolName[]) => {
@@ -89,6 +90,7 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
       port,
       protocols,
       maxConnections: config.maxConnections,
+      counter: connections,
     };
     const l = new SniffingListener(opts, ctx);
     listeners.push(l);

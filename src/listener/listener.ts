@@ -11,11 +11,18 @@ import { serveTcp } from "../transport/tcp_conn.ts";
 
 export type ProtocolName = "tcp" | "ws" | "http";
 
+/** Open connections across every listener of an app: maxConnections is a global limit. */
+export interface ConnectionCounter {
+  active: number;
+}
+
 export interface ListenerOptions {
   hostname: string;
   port: number;
   protocols: readonly ProtocolName[];
   maxConnections: number;
+  /** Shared by the app's listeners so the limit counts them together; own counter when absent. */
+  counter?: ConnectionCounter;
 }
 
 /** Accepts connections until closed; tracks them so stop() can end them all. */
@@ -25,11 +32,13 @@ export class SniffingListener {
   readonly #options: ListenerOptions;
   readonly #log: Logger;
   readonly #conns = new Set<Deno.Conn>();
+  readonly #counter: ConnectionCounter;
   readonly #tasks = new Set<Promise<void>>();
   #acceptLoop: Promise<void> | undefined;
 
   constructor(options: ListenerOptions, ctx: ConnContext) {
     this.#options = options;
+    this.#counter = options.counter ?? { active: 0 };
     this.#ctx = ctx;
     this.#log = ctx.log;
     this.#listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
@@ -59,7 +68,7 @@ export class SniffingListener {
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      if (this.#conns.size >= this.#options.maxConnections) {
+      if (this.#counter.active >= this.#options.maxConnections) {
         this.#log.warn("listener.connection_limit", { limit: this.#options.maxConnections });
         closeQuietly(conn);
         continue;
@@ -70,8 +79,10 @@ export class SniffingListener {
         // not a TCP socket option on this platform
       }
       this.#conns.add(conn);
+      this.#counter.active++;
       const task = this.#serve(conn).finally(() => {
         this.#conns.delete(conn);
+        this.#counter.active--;
         this.#tasks.delete(task);
       });
       this.#tasks.add(task);

@@ -39,6 +39,6 @@ export interface Route {
   readonly handler: Handler;
   /** Refused with 10022 before login. */
   readonly requiresLogin: boolean;
-  /** The body is not JSON (J-IM's TCP heartbeat carries one raw byte). */
+  /** The body is not parsed (J-IM's TCP heartbeat carries one raw byte; the handshake body is ignored). */
   readonly rawBody?: boolean;
 }

@@ -13,7 +13,7 @@ import { handleLogin } from "./handlers/login.ts";
 import { handleToken } from "./handlers/token.ts";
 
 export const ROUTES: ReadonlyMap<number, Route> = new Map<number, Route>([
-  [CMD.HANDSHAKE_REQ, { handler: handleHandshake, requiresLogin: false }],
+  [CMD.HANDSHAKE_REQ, { handler: handleHandshake, requiresLogin: false, rawBody: true }],
   [CMD.AUTH_REQ, { handler: handleAuth, requiresLogin: false }],
   [CMD.LOGIN_REQ, { handler: handleLogin, requiresLogin: false }],
   [CMD.JOIN_GROUP_REQ, { handler: handleJoinGroup, requiresLogin: true }],

@@ -56,6 +56,9 @@ export class GroupService {
     const groups = await this.#store.listUserGroups(user.userId);
     const own: OutPacket[] = [];
     for (const group of groups) {
+      // The store is authoritative: memberships written elsewhere (default groups joined at
+      // registration, by AuthService) must reach a member set already cached here.
+      this.#members.get(group.groupId)?.add(user.userId);
       this.#registry.bindGroup(session, group.groupId);
       own.push(this.#broadcastJoin(group.groupId, user, session));
     }
