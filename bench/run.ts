@@ -70,8 +70,6 @@ async function startServer(kind: "relay" | "jim", dataDir: string): Promise<Serv
     "1000",
     "--log-format",
     "json",
-    "--log-level",
-    "warn",
   ];
   const [cmd, cmdArgs] = pinned(0, args);
   const child = new Deno.Command(cmd, { args: cmdArgs, stdout: "piped", stderr: "piped" }).spawn();

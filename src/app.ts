@@ -52,11 +52,10 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
     registration: config.registration,
     passwordIterations: config.passwordIterations,
     tokenTtl: config.tokenTtl,
-    defaultGroups: config.defaultGroups,
   }, log);
   const groups = new GroupService(store, registry, delivery, log);
   const messages = new MessageService(store, registry, groups, delivery, log);
-  const sessions = new SessionService(registry, auth, groups, log);
+  const sessions = new SessionService(registry, auth, groups, log, { defaultGroups: config.defaultGroups });
   const services: Services = {
     sessions,
     auth,

@@ -29,6 +29,11 @@ export interface RequestContext {
   readonly services: Services;
   /** Sends to the requesting session, carrying the request's synSeq (TCP). */
   reply(packet: OutPacket): void;
+  /**
+   * The rest of this request finishes later (e.g. waiting for a commit): the connection may go
+   * on with its next request meanwhile. Failures of `work` are answered like handler errors.
+   */
+  defer(work: Promise<void>): void;
   /** Sends the packet, then closes the connection. */
   replyAndClose(packet: OutPacket, reason: string): void;
 }

@@ -14,12 +14,19 @@ import { ROUTES } from "./routes.ts";
 
 const EMPTY_BODY: JsonObject = Object.freeze({}) as JsonObject;
 
+/**
+ * Deferred requests one connection may have in flight. Past it the router waits for the oldest
+ * before taking the next request, which stops reading from that client (backpressure).
+ */
+export const MAX_DEFERRED_PER_SESSION = 256;
+
 export const UNKNOWN_CMD_PACKET = statusPacket(CMD.UNKNOWN, STATUS.UNKNOWN_CMD);
 
 export class Router {
   readonly #services: Services;
   readonly #log: Logger;
   readonly #routes: ReadonlyMap<number, Route>;
+  readonly #deferred = new WeakMap<Session, Promise<void>[]>();
 
   constructor(services: Services, routes: ReadonlyMap<number, Route> = ROUTES) {
     this.#services = services;
@@ -72,6 +79,7 @@ export class Router {
       body,
       services: this.#services,
       reply: (packet) => this.#reply(session, packet, synSeq),
+      defer: (work) => this.#defer(session, cmd, work, synSeq),
       replyAndClose: (packet, reason) => {
         this.#reply(session, packet, synSeq);
         session.close(reason);
@@ -82,6 +90,18 @@ export class Router {
     } catch (err) {
       this.#fail(session, cmd, err, synSeq);
     }
+    const queue = this.#deferred.get(session);
+    if (queue && queue.length >= MAX_DEFERRED_PER_SESSION) await queue[0];
+  }
+
+  #defer(session: Session, cmd: number, work: Promise<void>, synSeq: number): void {
+    let queue = this.#deferred.get(session);
+    if (!queue) this.#deferred.set(session, queue = []);
+    const tracked: Promise<void> = work.catch((err) => this.#fail(session, cmd, err, synSeq)).finally(() => {
+      const i = queue.indexOf(tracked);
+      if (i >= 0) queue.splice(i, 1);
+    });
+    queue.push(tracked);
   }
 
   #badBody(session: Session, cmd: number, err: unknown, synSeq: number): void {

@@ -12,8 +12,6 @@ export interface AuthOptions {
   passwordIterations: number;
   /** Token lifetime in seconds. */
   tokenTtl: number;
-  /** Groups every new account joins. */
-  defaultGroups: readonly string[];
 }
 
 export interface Credentials {
@@ -60,7 +58,7 @@ export class AuthService {
       : { ok: false, reason: "registration failed" };
   }
 
-  /** Creates an account and joins the default groups; undefined when the id is taken. */
+  /** Creates an account; undefined when the id is taken. */
   async register(userId: string, password: string): Promise<UserRecord | undefined> {
     const now = Date.now();
     const user: UserRecord = {
@@ -72,10 +70,6 @@ export class AuthService {
       disabled: false,
     };
     if (!await this.#store.createUser(user)) return undefined;
-    for (const groupId of this.#options.defaultGroups) {
-      await this.#store.ensureGroup({ groupId, name: groupId, avatar: "", createdAt: now });
-      await this.#store.addMember(groupId, userId, now);
-    }
     this.#log.info("user.registered", { userId });
     return user;
   }

@@ -37,14 +37,22 @@ export class GroupService {
    */
   async join(session: Session, groupId: string, name: string | undefined): Promise<OutPacket> {
     const user = session.user!;
-    const now = Date.now();
-    await this.#store.ensureGroup({ groupId, name: name ?? groupId, avatar: "", createdAt: now });
-    if (await this.#store.addMember(groupId, user.userId, now)) {
-      this.#members.get(groupId)?.add(user.userId);
-      this.#log.info("group.joined", { groupId, userId: user.userId });
-    }
+    await this.addMember(groupId, user.userId, name);
     for (const s of this.#registry.sessionsOf(user.userId)) this.#registry.bindGroup(s, groupId);
     return this.#broadcastJoin(groupId, user, session);
+  }
+
+  /**
+   * Makes the user a member (creating the group when new) in the store and in the cached
+   * member set. The one way memberships are added, so the cache never misses one.
+   */
+  async addMember(groupId: string, userId: string, name?: string): Promise<void> {
+    const now = Date.now();
+    await this.#store.ensureGroup({ groupId, name: name ?? groupId, avatar: "", createdAt: now });
+    if (await this.#store.addMember(groupId, userId, now)) {
+      this.#members.get(groupId)?.add(userId);
+      this.#log.info("group.joined", { groupId, userId });
+    }
   }
 
   /**
@@ -56,9 +64,6 @@ export class GroupService {
     const groups = await this.#store.listUserGroups(user.userId);
     const own: OutPacket[] = [];
     for (const group of groups) {
-      // The store is authoritative: memberships written elsewhere (default groups joined at
-      // registration, by AuthService) must reach a member set already cached here.
-      this.#members.get(group.groupId)?.add(user.userId);
       this.#registry.bindGroup(session, group.groupId);
       own.push(this.#broadcastJoin(group.groupId, user, session));
     }

@@ -19,11 +19,20 @@ export class SessionService {
   readonly #groups: GroupService;
   readonly #log: Logger;
 
-  constructor(registry: SessionRegistry, auth: AuthService, groups: GroupService, log: Logger) {
+  readonly #defaultGroups: readonly string[];
+
+  constructor(
+    registry: SessionRegistry,
+    auth: AuthService,
+    groups: GroupService,
+    log: Logger,
+    options: { defaultGroups: readonly string[] },
+  ) {
     this.#registry = registry;
     this.#auth = auth;
     this.#groups = groups;
     this.#log = log;
+    this.#defaultGroups = options.defaultGroups;
   }
 
   opened(session: Session): void {
@@ -46,8 +55,13 @@ export class SessionService {
       });
       return result;
     }
-    if (session.closed) return { ok: false, reason: "connection closed during login" };
     const { user } = result;
+    // New accounts join the default groups (J-IM's demo puts everyone in group 100), even if
+    // this connection is already gone.
+    if (result.registered) {
+      for (const groupId of this.#defaultGroups) await this.#groups.addMember(groupId, user.userId);
+    }
+    if (session.closed) return { ok: false, reason: "connection closed during login" };
     if (session.user && session.user.userId !== user.userId) this.#unbind(session);
     session.user = { userId: user.userId, nick: user.nick, avatar: user.avatar };
     this.#registry.bindUser(session, user.userId);

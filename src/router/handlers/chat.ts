@@ -1,6 +1,8 @@
 /**
  * cmd 11 → 12: chat. `from` is always the session's user. The reply comes after the message is
  * durably stored: 10000 sent, 10001 receiver offline (stored for later), 10002 bad body.
+ * Validation happens in order; the commit is deferred so a client may pipeline messages, and
+ * the replies still come in request order (commits complete in the order they were made).
  */
 import { parseChatRequest } from "../../protocol/chat_body.ts";
 import { CMD } from "../../protocol/commands.ts";
@@ -21,6 +23,8 @@ export async function handleChat(ctx: RequestContext): Promise<void> {
     if (err instanceof JsonBodyError) throw new ReplyError(STATUS.SEND_FAILED, { detail: err.message });
     throw err;
   }
-  const result = await ctx.services.messages.send(ctx.session.userId!, req, { sender: ctx.session });
-  ctx.reply(result.online ? SENT : OFFLINE);
+  const { messages } = ctx.services;
+  const prepared = await messages.prepare(ctx.session.userId!, req, { sender: ctx.session });
+  // Storing waits for the group commit; the connection's next requests need not wait for it.
+  ctx.defer(messages.commit(prepared).then((result) => ctx.reply(result.online ? SENT : OFFLINE)));
 }
