@@ -439,6 +439,14 @@ Deno.test("ws: allowedOrigins refuses other origins with 403 and no upgrade", as
     } finally {
       ok.close();
     }
+
+    // Native clients send no Origin; the allow-list only keeps other sites' pages out.
+    const native = await JimClient.connectWs({ port: server.port, path: "/?username=n&password=p" });
+    try {
+      assert.equal((await native.next(6)).body.code, 10007);
+    } finally {
+      native.close();
+    }
   } finally {
     await server.stop();
   }

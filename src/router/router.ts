@@ -69,6 +69,13 @@ export class Router {
     await this.#run(session, route, cmd, parsed, 0);
   }
 
+  /** A request built by the server itself, e.g. the login J-IM performs at WebSocket upgrade. */
+  async dispatchObject(session: Session, cmd: number, body: JsonObject): Promise<void> {
+    const route = this.#routes.get(cmd);
+    if (!route) return this.#reply(session, UNKNOWN_CMD_PACKET, 0);
+    await this.#run(session, route, cmd, body, 0);
+  }
+
   async #run(session: Session, route: Route, cmd: number, body: JsonObject, synSeq: number): Promise<void> {
     if (route.requiresLogin && !session.user) {
       return this.#reply(session, statusPacket(replyCommandOf(cmd), STATUS.NOT_LOGGED_IN), synSeq);

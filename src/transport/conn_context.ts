@@ -43,10 +43,11 @@ export function closeQuietly(conn: Deno.Conn): void {
 /** Longest wait for queued bytes to drain before a closing connection is cut anyway. */
 export const CLOSE_FLUSH_TIMEOUT_MS = 5000;
 
-/** Lets the outbox drain (bounded in time), then closes the socket. */
-export function flushThenClose(writer: { end(): Promise<void> }, conn: Deno.Conn): void {
-  const timer = setTimeout(() => closeQuietly(conn), CLOSE_FLUSH_TIMEOUT_MS);
-  writer.end().finally(() => {
+/** Lets the outbox drain (bounded in time), then closes the socket. Resolves once closed. */
+export function flushThenClose(writer: { end(): Promise<void> }, conn: Deno.Conn): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_FLUSH_TIMEOUT_MS));
+  return Promise.race([writer.end(), timeout]).catch(() => {}).finally(() => {
     clearTimeout(timer);
     closeQuietly(conn);
   });

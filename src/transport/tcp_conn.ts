@@ -79,8 +79,7 @@ export async function serveTcp(conn: Deno.Conn, first: Uint8Array, ctx: ConnCont
     }
   } finally {
     ctx.sessions.closed(session);
-    await transport.writer.end().catch(() => {});
-    closeQuietly(conn);
+    await flushThenClose(transport.writer, conn);
     ctx.log.debug("conn.close", { session: session.id, protocol: "tcp", reason });
   }
 }

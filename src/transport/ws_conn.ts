@@ -5,9 +5,7 @@
  */
 import type { HttpRequest } from "../protocol/http_request.ts";
 import { serializeHttpResponse } from "../protocol/http_response.ts";
-import { statusPacket } from "../protocol/packet.ts";
 import { CMD } from "../protocol/commands.ts";
-import { STATUS } from "../protocol/status.ts";
 import type { OutPacket } from "../protocol/packet.ts";
 import {
   encodeWsClose,
@@ -84,8 +82,10 @@ export async function serveWs(
 ): Promise<void> {
   const problem = validateWsUpgrade(request.headers);
   if (problem) return refuse(conn, 400, problem);
+  // Only browsers send Origin, and the allow-list exists to keep other sites' pages out; native
+  // clients (no Origin) are not affected.
   const origin = request.headers.get("origin");
-  if (ctx.limits.allowedOrigins.length > 0 && (!origin || !ctx.limits.allowedOrigins.includes(origin))) {
+  if (ctx.limits.allowedOrigins.length > 0 && origin && !ctx.limits.allowedOrigins.includes(origin)) {
     return refuse(conn, 403, "origin not allowed");
   }
   const accept = await computeWsAccept(request.headers.get("sec-websocket-key")!.trim());
@@ -129,9 +129,8 @@ export async function serveWs(
     }
   } finally {
     ctx.sessions.closed(session);
-    // Wait for the close frame (if any) to go out, but never forever.
-    await Promise.race([transport.writer.end(), new Promise((r) => setTimeout(r, 1000))]);
-    closeQuietly(conn);
+    // Let the close frame (if any) go out, but never wait forever.
+    await flushThenClose(transport.writer, conn);
     ctx.log.debug("conn.close", { session: session.id, protocol: "ws", reason });
   }
 }
@@ -159,21 +158,14 @@ async function handleEvent(session: Session, transport: WsTransport, event: WsEv
 }
 
 /**
- * J-IM's web demo logs in during the upgrade: `?username=&password=` (or `?token=`). With no
- * credentials the client is expected to send cmd 5; with incomplete ones the login fails (10008,
- * then close), as in J-IM.
+ * J-IM's web demo logs in during the upgrade: `?username=&password=` (or `?token=`), handled
+ * exactly like a cmd 5 (cmd 9 notifies, then cmd 6; a failed login answers 10008 and closes).
+ * With no credentials in the query the client is expected to send cmd 5 itself.
  */
 async function loginFromQuery(session: Session, query: URLSearchParams, ctx: ConnContext): Promise<void> {
   const userId = query.get("username") ?? query.get("userId") ?? undefined;
   const password = query.get("password") ?? undefined;
   const token = query.get("token") ?? undefined;
   if (!userId && !password && !token) return;
-  const result = await ctx.sessions.login(session, { userId, password, token });
-  if (!result.ok) {
-    session.send(statusPacket(CMD.LOGIN_RESP, STATUS.LOGIN_FAILED));
-    session.close("login failed");
-    return;
-  }
-  for (const notify of result.notifies) session.send(notify);
-  session.send(statusPacket(CMD.LOGIN_RESP, STATUS.LOGIN_OK));
+  await ctx.router.dispatchObject(session, CMD.LOGIN_REQ, { password, token, userId });
 }
