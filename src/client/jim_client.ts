@@ -25,6 +25,8 @@ export interface ConnectOptions {
 }
 
 const decoder = new TextDecoder();
+/** Largest packet the client accepts from a server. */
+const MAX_RECEIVED_BYTES = 64 * 1024 * 1024;
 
 export class JimClient {
   readonly protocol: "tcp" | "ws";
@@ -189,43 +191,37 @@ export class JimClient {
     this.#closeWaiters = [];
   }
 
-  async #readTcp(initial: Uint8Array): Promise<void> {
-    const frames = new TcpFrameDecoder(64 * 1024 * 1024);
-    const buf = new Uint8Array(64 * 1024);
-    try {
-      let chunk: Uint8Array | null = initial;
-      while (chunk) {
-        for (const f of frames.push(chunk)) {
-          this.#deliver({ command: f.cmd, body: parseJsonObject(f.body), synSeq: f.synSeq, raw: f.body });
-        }
-        const n = await this.#conn.read(buf);
-        chunk = n === null ? null : buf.subarray(0, n);
+  #readTcp(initial: Uint8Array): Promise<void> {
+    const frames = new TcpFrameDecoder(MAX_RECEIVED_BYTES);
+    return this.#readLoop(initial, (chunk) => {
+      for (const f of frames.push(chunk)) {
+        this.#deliver({ command: f.cmd, body: parseJsonObject(f.body), synSeq: f.synSeq, raw: f.body });
       }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.BadResource || err instanceof Deno.errors.ConnectionReset)) {
-        this.protocolError = err as Error;
-      }
-    } finally {
-      this.close();
-      this.#markClosed();
-    }
+    });
   }
 
-  async #readWs(initial: Uint8Array): Promise<void> {
-    const frames = new WsFrameDecoder({ maxMessageBytes: 64 * 1024 * 1024, requireMask: false });
+  #readWs(initial: Uint8Array): Promise<void> {
+    const frames = new WsFrameDecoder({ maxMessageBytes: MAX_RECEIVED_BYTES, requireMask: false });
+    return this.#readLoop(initial, (chunk) => {
+      for (const e of frames.push(chunk)) {
+        if (e.type === "text" || e.type === "binary") {
+          const raw = typeof e.data === "string" ? new TextEncoder().encode(e.data) : e.data;
+          const body = parseJsonObject(raw);
+          this.#deliver({ command: Number(body.command), body, synSeq: 0, raw });
+        } else if (e.type === "close") {
+          this.closeCode = e.code ?? 1005;
+        }
+      }
+    });
+  }
+
+  /** Reads until the connection ends; a decoding failure is kept in `protocolError`. */
+  async #readLoop(initial: Uint8Array, onChunk: (chunk: Uint8Array) => void): Promise<void> {
     const buf = new Uint8Array(64 * 1024);
     try {
       let chunk: Uint8Array | null = initial;
       while (chunk) {
-        for (const e of frames.push(chunk)) {
-          if (e.type === "text" || e.type === "binary") {
-            const raw = typeof e.data === "string" ? new TextEncoder().encode(e.data) : e.data;
-            const body = parseJsonObject(raw);
-            this.#deliver({ command: Number(body.command), body, synSeq: 0, raw });
-          } else if (e.type === "close") {
-            this.closeCode = e.code ?? 1005;
-          }
-        }
+        onChunk(chunk);
         const n = await this.#conn.read(buf);
         chunk = n === null ? null : buf.subarray(0, n);
       }

@@ -28,32 +28,22 @@ export const CMD = {
 
 export type CommandCode = typeof CMD[keyof typeof CMD];
 
+/** Request command → the command of its reply (J-IM's pairs; heartbeat and close answer in kind). */
+const REPLY_COMMAND: ReadonlyMap<number, number> = new Map([
+  [CMD.HANDSHAKE_REQ, CMD.HANDSHAKE_RESP],
+  [CMD.AUTH_REQ, CMD.AUTH_RESP],
+  [CMD.LOGIN_REQ, CMD.LOGIN_RESP],
+  [CMD.JOIN_GROUP_REQ, CMD.JOIN_GROUP_RESP],
+  [CMD.CHAT_REQ, CMD.CHAT_RESP],
+  [CMD.HEARTBEAT_REQ, CMD.HEARTBEAT_REQ],
+  [CMD.CLOSE_REQ, CMD.CLOSE_REQ],
+  [CMD.CANCEL_MSG_REQ, CMD.CANCEL_MSG_RESP],
+  [CMD.GET_USER_REQ, CMD.GET_USER_RESP],
+  [CMD.GET_MESSAGE_REQ, CMD.GET_MESSAGE_RESP],
+  [CMD.TOKEN_REQ, CMD.TOKEN_RESP],
+]);
+
 /** The reply command for a request command; used for error replies. 0 when there is none. */
 export function replyCommandOf(cmd: number): number {
-  switch (cmd) {
-    case CMD.HANDSHAKE_REQ:
-      return CMD.HANDSHAKE_RESP;
-    case CMD.AUTH_REQ:
-      return CMD.AUTH_RESP;
-    case CMD.LOGIN_REQ:
-      return CMD.LOGIN_RESP;
-    case CMD.JOIN_GROUP_REQ:
-      return CMD.JOIN_GROUP_RESP;
-    case CMD.CHAT_REQ:
-      return CMD.CHAT_RESP;
-    case CMD.HEARTBEAT_REQ:
-      return CMD.HEARTBEAT_REQ;
-    case CMD.CLOSE_REQ:
-      return CMD.CLOSE_REQ;
-    case CMD.CANCEL_MSG_REQ:
-      return CMD.CANCEL_MSG_RESP;
-    case CMD.GET_USER_REQ:
-      return CMD.GET_USER_RESP;
-    case CMD.GET_MESSAGE_REQ:
-      return CMD.GET_MESSAGE_RESP;
-    case CMD.TOKEN_REQ:
-      return CMD.TOKEN_RESP;
-    default:
-      return CMD.UNKNOWN;
-  }
+  return REPLY_COMMAND.get(cmd) ?? CMD.UNKNOWN;
 }

@@ -16,51 +16,19 @@ import {
   WsProtocolError,
 } from "../protocol/ws_frame.ts";
 import { buildWsHandshakeResponse, computeWsAccept, validateWsUpgrade } from "../protocol/ws_handshake.ts";
-import { Session, type SessionTransport } from "../services/session.ts";
-import {
-  closeQuietly,
-  type ConnContext,
-  flushThenClose,
-  READ_BUFFER_BYTES,
-  remoteAddrOf,
-} from "./conn_context.ts";
-import { ConnWriter } from "./conn_writer.ts";
+import type { Session } from "../services/session.ts";
+import { closeQuietly, type ConnContext } from "./conn_context.ts";
+import { ConnTransport, runSession } from "./conn_transport.ts";
 
-class WsTransport implements SessionTransport {
+class WsTransport extends ConnTransport {
   readonly protocol = "ws" as const;
-  readonly remoteAddr: string;
-  readonly writer: ConnWriter;
-  readonly #conn: Deno.Conn;
-  #closing = false;
-
-  constructor(conn: Deno.Conn, ctx: ConnContext) {
-    this.#conn = conn;
-    this.remoteAddr = remoteAddrOf(conn);
-    this.writer = new ConnWriter(conn, ctx.limits.outboxMaxBytes, () => {
-      ctx.log.info("conn.slow_consumer", { protocol: "ws", remote: this.remoteAddr });
-      this.#closing = true;
-      closeQuietly(conn);
-    });
-  }
-
-  get lastWriteAt(): number {
-    return this.writer.lastWriteAt;
-  }
 
   send(packet: OutPacket, _synSeq: number): boolean {
     return this.writer.write(encodeWsText(packet.bytes));
   }
 
-  /** Server-initiated close: a close frame, then the socket once the outbox drained. */
-  close(_reason: string, code: number = WS_CLOSE.NORMAL): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.writer.write(encodeWsClose(code));
-    flushThenClose(this.writer, this.#conn);
-  }
-
-  writeRaw(bytes: Uint8Array): void {
-    this.writer.write(bytes);
+  protected override farewell(code: number | undefined): Uint8Array {
+    return encodeWsClose(code ?? WS_CLOSE.NORMAL);
   }
 }
 
@@ -90,49 +58,26 @@ export async function serveWs(
   }
   const accept = await computeWsAccept(request.headers.get("sec-websocket-key")!.trim());
   const transport = new WsTransport(conn, ctx);
-  const session = new Session(transport);
-  ctx.sessions.opened(session);
   transport.writeRaw(buildWsHandshakeResponse(accept));
-  ctx.log.debug("conn.open", { session: session.id, protocol: "ws", remote: transport.remoteAddr });
-
-  let reason = "peer closed";
-  try {
-    await loginFromQuery(session, request.query, ctx);
-    const decoder = new WsFrameDecoder({ maxMessageBytes: ctx.limits.maxBody, requireMask: true });
-    const buf = new Uint8Array(READ_BUFFER_BYTES);
-    let chunk: Uint8Array | null = remainder;
-    while (chunk && !session.closing) {
-      session.lastReadAt = Date.now();
-      let events;
-      try {
-        events = decoder.push(chunk);
-      } catch (err) {
-        if (!(err instanceof WsProtocolError)) throw err;
-        for (const event of err.events) await handleEvent(session, transport, event, ctx);
-        reason = err.message;
-        ctx.log.info("conn.protocol_error", { session: session.id, protocol: "ws", error: err.message });
-        transport.close(reason, err.closeCode);
-        break;
-      }
-      for (const event of events) {
-        await handleEvent(session, transport, event, ctx);
-        if (session.closing) break;
-      }
+  const decoder = new WsFrameDecoder({ maxMessageBytes: ctx.limits.maxBody, requireMask: true });
+  await runSession(transport, remainder, ctx, async (chunk, session) => {
+    let events;
+    try {
+      events = decoder.push(chunk);
+    } catch (err) {
+      if (!(err instanceof WsProtocolError)) throw err;
+      // Messages before the bad frame still count; then close with the RFC 6455 code.
+      for (const event of err.events) await handleEvent(session, transport, event, ctx);
+      ctx.log.info("conn.protocol_error", { session: session.id, protocol: "ws", error: err.message });
+      transport.close(err.message, err.closeCode);
+      return err.message;
+    }
+    for (const event of events) {
+      await handleEvent(session, transport, event, ctx);
       if (session.closing) break;
-      const n: number | null = await conn.read(buf);
-      chunk = n === null ? null : buf.subarray(0, n);
     }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.BadResource || err instanceof Deno.errors.ConnectionReset)) {
-      reason = String(err);
-      ctx.log.warn("conn.error", { session: session.id, protocol: "ws", error: err });
-    }
-  } finally {
-    ctx.sessions.closed(session);
-    // Let the close frame (if any) go out, but never wait forever.
-    await flushThenClose(transport.writer, conn);
-    ctx.log.debug("conn.close", { session: session.id, protocol: "ws", reason });
-  }
+    return undefined;
+  }, (session) => loginFromQuery(session, request.query, ctx));
 }
 
 type WsEventOf<T> = T extends (chunk: Uint8Array) => (infer E)[] ? E : never;
