@@ -52,7 +52,25 @@ export function parseChatRequest(body: JsonObject): ChatRequest {
   }
   req.createTime = readInt(body, "createTime");
   req.extras = readObject(body, "extras");
+  if (req.extras && nestingDepth(req.extras, MAX_EXTRAS_DEPTH) > MAX_EXTRAS_DEPTH) {
+    throw new JsonBodyError(`extras nest deeper than ${MAX_EXTRAS_DEPTH} levels`);
+  }
   return req;
+}
+
+/** Deepest nesting accepted in `extras`: every later encode of the message must stay cheap. */
+export const MAX_EXTRAS_DEPTH = 32;
+
+/** Nesting depth of a JSON value, counting no further than `limit + 1`. */
+function nestingDepth(value: unknown, limit: number): number {
+  if (value === null || typeof value !== "object") return 0;
+  if (limit < 0) return 1;
+  let deepest = 0;
+  for (const child of Object.values(value as object)) {
+    deepest = Math.max(deepest, nestingDepth(child, limit - 1));
+    if (deepest > limit) break;
+  }
+  return deepest + 1;
 }
 
 /** The ChatBody J-IM puts in a cmd 11 delivery and in cmd 20 lists (keys sorted on output). */
