@@ -45,10 +45,60 @@ export interface StoredMessage {
   extras?: JsonObject;
   /** Per-conversation sequence number assigned by the store: 1, 2, 3… without gaps. */
   seq: number;
+  /** Server time (ms) when the message was stored; the recall window counts from it. */
+  storedAt: number;
+  /** Set once the sender recalled the message; `content` and `extras` are then removed. */
+  recalled?: boolean;
 }
 
-/** A message before the store assigned its seq. */
-export type NewMessage = Omit<StoredMessage, "seq">;
+/** A message before the store assigned its seq and stored time. */
+export type NewMessage = Omit<StoredMessage, "seq" | "storedAt" | "recalled">;
+
+export interface AppendResult {
+  /** The stored message: the new one, or the original when this was a duplicate. */
+  message: StoredMessage;
+  /**
+   * True when the sender already has a message with this id (in any conversation): nothing was
+   * stored or queued, and `message` is the original (same seq), so a resend after a lost ack
+   * gets the original ack.
+   */
+  duplicate: boolean;
+}
+
+export interface SeqQuery {
+  /** Messages with seq > afterSeq, ascending (the default, with afterSeq 0). */
+  afterSeq?: number;
+  /** The `limit` messages just below this seq (seq < beforeSeq), returned ascending. */
+  beforeSeq?: number;
+  limit: number;
+}
+
+/** One of a user's conversations, for the conversation list. */
+export interface ConversationSummary {
+  conversation: Conversation;
+  /** Highest seq in the conversation (0 when it has no message yet). */
+  lastSeq: number;
+  /** The message with lastSeq, when there is one. */
+  lastMessage?: StoredMessage;
+  /** Highest seq the user has read (sending counts as reading). */
+  readSeq: number;
+}
+
+export interface SearchQuery {
+  /** Words to find (FTS5 syntax is not exposed: the text is matched as plain words). */
+  text: string;
+  /** Restrict to one conversation (which the user must belong to). */
+  conversation?: Conversation;
+  offset: number;
+  limit: number;
+}
+
+export interface RetentionPolicy {
+  /** Delete messages stored before this time (ms); undefined = no age limit. */
+  olderThan?: number;
+  /** Keep at most this many newest messages per conversation; undefined = no count limit. */
+  maxPerConversation?: number;
+}
 
 export type Conversation =
   | { kind: "private"; userA: string; userB: string }
@@ -105,10 +155,40 @@ export interface Store {
 
   // ---- messages ----
   /**
-   * Stores a message, assigns its per-conversation seq and queues it for each of
-   * `offlineRecipients`. Resolves with the stored message once it is durable.
+   * Stores a message, assigns its per-conversation seq and stored time, queues it for each of
+   * `offlineRecipients`, and raises the sender's read seq of the conversation to it (sending
+   * counts as reading). Resolves once durable. De-duplicates by (from, id): see AppendResult.
    */
-  appendMessage(message: NewMessage, offlineRecipients: readonly string[]): Promise<StoredMessage>;
+  appendMessage(message: NewMessage, offlineRecipients: readonly string[]): Promise<AppendResult>;
+  /** The message the user sent with this id, if any. */
+  findSentMessage(fromUserId: string, id: string): Promise<StoredMessage | undefined>;
+  /** A conversation's messages by seq (see SeqQuery), ascending, at most `limit`. */
+  messagesBySeq(conversation: Conversation, query: SeqQuery): Promise<StoredMessage[]>;
+  /** The conversation's highest seq, 0 when empty. */
+  lastSeq(conversation: Conversation): Promise<number>;
+  /**
+   * The user's conversations: every private conversation with a message from or to the user,
+   * and every group the user is a member of. Most recently active first (by last message
+   * storedAt, groups without messages last), at most `limit`.
+   */
+  listConversations(userId: string, limit: number): Promise<ConversationSummary[]>;
+  /** Raises the user's read seq (never lowers it, never above lastSeq); resolves with the result. */
+  markRead(userId: string, conversation: Conversation, seq: number): Promise<number>;
+  getReadSeq(userId: string, conversation: Conversation): Promise<number>;
+  /**
+   * For each seq: how many users other than the message's sender have read up to at least it.
+   * Missing seqs are absent from the map.
+   */
+  readCounts(conversation: Conversation, seqs: readonly number[]): Promise<Map<number, number>>;
+  /** Marks the message recalled and drops its content and extras; resolves with the updated message. */
+  recallMessage(conversation: Conversation, seq: number): Promise<StoredMessage | undefined>;
+  /**
+   * Full-text search over the user's own conversations only (private ones they are part of,
+   * groups they are a member of), newest first. Recalled messages never match.
+   */
+  search(userId: string, query: SearchQuery): Promise<StoredMessage[]>;
+  /** Deletes at most `batchLimit` messages the policy no longer keeps; resolves with the count. */
+  pruneMessages(policy: RetentionPolicy, batchLimit: number): Promise<number>;
   /** A conversation's messages in ascending order, filtered and paged as the query says. */
   history(conversation: Conversation, query: TimeRangeQuery): Promise<StoredMessage[]>;
   /**
@@ -118,6 +198,9 @@ export interface Store {
   takeOffline(userId: string, filter: OfflineFilter, limit: number): Promise<StoredMessage[]>;
   /** Number of queued offline messages for the user. */
   countOffline(userId: string): Promise<number>;
+
+  /** Writes a consistent copy of the whole store to `path` while it keeps serving. */
+  backup(path: string): Promise<void>;
 
   /** Flushes pending writes and releases resources. */
   close(): Promise<void>;

@@ -1,90 +1,56 @@
 /**
  * A Store in plain Maps, for unit tests. Same semantics as SqliteStore (same contract suite),
  * including its orderings; copies go in and out so callers never share state with the store.
+ * Message operations live in memory_messages.ts, the backup format in memory_backup.ts.
+ *
+ * Differences from SQLite, outside the contract: search matches words as search_text.ts
+ * describes (no diacritic folding); `backup` writes a JSON snapshot (not a database file), which
+ * MemoryStore.openBackup reads back.
  */
-import type { JsonObject } from "../../protocol/json.ts";
 import type {
+  AppendResult,
   Conversation,
+  ConversationSummary,
   GroupRecord,
   NewMessage,
   OfflineFilter,
+  RetentionPolicy,
+  SearchQuery,
+  SeqQuery,
   Store,
   StoredMessage,
   TimeRangeQuery,
   UserRecord,
 } from "../store.ts";
+import {
+  byJoin,
+  byTime,
+  clampCount,
+  compareCodePoints,
+  conversationKey,
+  emptyState,
+  type Membership,
+  type MemoryState,
+  sentKey,
+} from "./memory_state.ts";
+import * as messages from "./memory_messages.ts";
+import { parseState, serializeState } from "./memory_backup.ts";
 
 /** Same cap as SqliteStore: listUserGroups has no limit parameter. */
 export const MAX_USER_GROUPS = 10_000;
 
-/** A stored message plus its global insertion number (SQLite's rowid), the final tie-breaker. */
-interface Entry {
-  msg: StoredMessage;
-  ord: number;
-}
-
-interface Membership {
-  joinedAt: number;
-  ord: number;
-}
-
-function privateKey(a: string, b: string): string {
-  return "p:" + JSON.stringify(a < b ? [a, b] : [b, a]);
-}
-
-function conversationKey(c: Conversation): string {
-  return c.kind === "private" ? privateKey(c.userA, c.userB) : "g:" + c.groupId;
-}
-
-/** SQLite compares TEXT as UTF-8 bytes, i.e. by code point; JS `<` compares UTF-16 units. */
-function compareCodePoints(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-  return x.length - y.length;
-}
-
-function byTime(a: Entry, b: Entry): number {
-  return a.msg.createTime - b.msg.createTime || a.msg.seq - b.msg.seq || a.ord - b.ord;
-}
-
-function byJoin(a: Membership, b: Membership): number {
-  return a.joinedAt - b.joinedAt || a.ord - b.ord;
-}
-
-function clampCount(n: number): number {
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
-}
-
-/** Copies a message the way a JSON round trip through the database would. */
-function copyMessage(m: NewMessage, seq: number): StoredMessage {
-  const out = { id: m.id, chatType: m.chatType, from: m.from } as StoredMessage;
-  if (m.to !== undefined) out.to = m.to;
-  if (m.groupId !== undefined) out.groupId = m.groupId;
-  if (m.msgType !== undefined) out.msgType = m.msgType;
-  if (m.content !== undefined) out.content = m.content;
-  out.createTime = m.createTime;
-  if (m.extras !== undefined) out.extras = JSON.parse(JSON.stringify(m.extras)) as JsonObject;
-  out.seq = seq;
-  return out;
-}
-
 export class MemoryStore implements Store {
-  readonly #users = new Map<string, UserRecord>();
-  readonly #tokens = new Map<string, { userId: string; expiresAt: number }>();
-  readonly #groups = new Map<string, GroupRecord>();
-  /** groupId → userId → membership, and the reverse index. */
-  readonly #members = new Map<string, Map<string, Membership>>();
-  readonly #userGroups = new Map<string, Map<string, Membership>>();
-  readonly #conversations = new Map<string, Entry[]>();
-  /** userId → ord → entry */
-  readonly #offline = new Map<string, Map<number, Entry>>();
-  #ord = 0;
+  readonly #st: MemoryState;
   #closed = false;
+
+  constructor(state: MemoryState = emptyState()) {
+    this.#st = state;
+  }
+
+  /** A new store holding the state saved by `backup(path)`. */
+  static async openBackup(path: string): Promise<MemoryStore> {
+    return new MemoryStore(parseState(await Deno.readTextFile(path)));
+  }
 
   #check(): void {
     if (this.#closed) throw new Error("store is closed");
@@ -94,22 +60,22 @@ export class MemoryStore implements Store {
 
   getUser(userId: string): Promise<UserRecord | undefined> {
     return this.#run(() => {
-      const u = this.#users.get(userId);
+      const u = this.#st.users.get(userId);
       return u && { ...u };
     });
   }
 
   createUser(user: UserRecord): Promise<boolean> {
     return this.#run(() => {
-      if (this.#users.has(user.userId)) return false;
-      this.#users.set(user.userId, { ...user });
+      if (this.#st.users.has(user.userId)) return false;
+      this.#st.users.set(user.userId, { ...user });
       return true;
     });
   }
 
   updateUser(userId: string, patch: Partial<Omit<UserRecord, "userId" | "createdAt">>): Promise<boolean> {
     return this.#run(() => {
-      const u = this.#users.get(userId);
+      const u = this.#st.users.get(userId);
       if (!u) return false;
       if (patch.passwordHash !== undefined) u.passwordHash = patch.passwordHash;
       if (patch.nick !== undefined) u.nick = patch.nick;
@@ -121,7 +87,7 @@ export class MemoryStore implements Store {
 
   listUsers(afterUserId: string, limit: number): Promise<UserRecord[]> {
     return this.#run(() =>
-      [...this.#users.values()]
+      [...this.#st.users.values()]
         .filter((u) => compareCodePoints(u.userId, afterUserId) > 0)
         .sort((a, b) => compareCodePoints(a.userId, b.userId))
         .slice(0, clampCount(limit))
@@ -133,20 +99,20 @@ export class MemoryStore implements Store {
 
   saveToken(tokenHash: string, userId: string, expiresAt: number): Promise<void> {
     return this.#run(() => {
-      this.#tokens.set(tokenHash, { userId, expiresAt });
+      this.#st.tokens.set(tokenHash, { userId, expiresAt });
     });
   }
 
   findTokenUser(tokenHash: string, now: number): Promise<string | undefined> {
     return this.#run(() => {
-      const t = this.#tokens.get(tokenHash);
+      const t = this.#st.tokens.get(tokenHash);
       return t && t.expiresAt > now ? t.userId : undefined;
     });
   }
 
   deleteToken(tokenHash: string): Promise<void> {
     return this.#run(() => {
-      this.#tokens.delete(tokenHash);
+      this.#st.tokens.delete(tokenHash);
     });
   }
 
@@ -154,29 +120,29 @@ export class MemoryStore implements Store {
 
   getGroup(groupId: string): Promise<GroupRecord | undefined> {
     return this.#run(() => {
-      const g = this.#groups.get(groupId);
+      const g = this.#st.groups.get(groupId);
       return g && { ...g };
     });
   }
 
   ensureGroup(group: GroupRecord): Promise<GroupRecord> {
     return this.#run(() => {
-      if (!this.#groups.has(group.groupId)) this.#groups.set(group.groupId, { ...group });
-      return { ...this.#groups.get(group.groupId)! };
+      if (!this.#st.groups.has(group.groupId)) this.#st.groups.set(group.groupId, { ...group });
+      return { ...this.#st.groups.get(group.groupId)! };
     });
   }
 
   /** Rejects when the group does not exist, like SQLite's foreign key. */
   addMember(groupId: string, userId: string, joinedAt: number): Promise<boolean> {
     return this.#run(() => {
-      if (!this.#groups.has(groupId)) throw new Error(`unknown group ${groupId}`);
-      let members = this.#members.get(groupId);
-      if (!members) this.#members.set(groupId, members = new Map());
+      if (!this.#st.groups.has(groupId)) throw new Error(`unknown group ${groupId}`);
+      let members = this.#st.members.get(groupId);
+      if (!members) this.#st.members.set(groupId, members = new Map());
       if (members.has(userId)) return false;
-      const m: Membership = { joinedAt, ord: ++this.#ord };
+      const m: Membership = { joinedAt, ord: ++this.#st.ord };
       members.set(userId, m);
-      let groups = this.#userGroups.get(userId);
-      if (!groups) this.#userGroups.set(userId, groups = new Map());
+      let groups = this.#st.userGroups.get(userId);
+      if (!groups) this.#st.userGroups.set(userId, groups = new Map());
       groups.set(groupId, m);
       return true;
     });
@@ -184,18 +150,18 @@ export class MemoryStore implements Store {
 
   removeMember(groupId: string, userId: string): Promise<boolean> {
     return this.#run(() => {
-      this.#userGroups.get(userId)?.delete(groupId);
-      return this.#members.get(groupId)?.delete(userId) ?? false;
+      this.#st.userGroups.get(userId)?.delete(groupId);
+      return this.#st.members.get(groupId)?.delete(userId) ?? false;
     });
   }
 
   isMember(groupId: string, userId: string): Promise<boolean> {
-    return this.#run(() => this.#members.get(groupId)?.has(userId) ?? false);
+    return this.#run(() => this.#st.members.get(groupId)?.has(userId) ?? false);
   }
 
   listMembers(groupId: string, limit: number): Promise<string[]> {
     return this.#run(() =>
-      [...(this.#members.get(groupId) ?? [])]
+      [...(this.#st.members.get(groupId) ?? [])]
         .sort((a, b) => byJoin(a[1], b[1]))
         .slice(0, clampCount(limit))
         .map(([userId]) => userId)
@@ -204,47 +170,67 @@ export class MemoryStore implements Store {
 
   listUserGroups(userId: string): Promise<GroupRecord[]> {
     return this.#run(() =>
-      [...(this.#userGroups.get(userId) ?? [])]
+      [...(this.#st.userGroups.get(userId) ?? [])]
         .sort((a, b) => byJoin(a[1], b[1]))
         .slice(0, MAX_USER_GROUPS)
-        .map(([groupId]) => ({ ...this.#groups.get(groupId)! }))
+        .map(([groupId]) => ({ ...this.#st.groups.get(groupId)! }))
     );
   }
 
   // ---- messages ----
 
-  appendMessage(message: NewMessage, offlineRecipients: readonly string[]): Promise<StoredMessage> {
+  appendMessage(message: NewMessage, offlineRecipients: readonly string[]): Promise<AppendResult> {
+    return this.#run(() => structuredClone(messages.append(this.#st, message, offlineRecipients)));
+  }
+
+  findSentMessage(fromUserId: string, id: string): Promise<StoredMessage | undefined> {
     return this.#run(() => {
-      let key: string;
-      if (message.chatType === 2) {
-        if (typeof message.to !== "string") throw new TypeError("private message needs `to`");
-        key = privateKey(message.from, message.to);
-      } else if (message.chatType === 1) {
-        if (typeof message.groupId !== "string") throw new TypeError("group message needs `groupId`");
-        key = "g:" + message.groupId;
-      } else {
-        throw new TypeError(`unknown chatType ${String(message.chatType)}`);
-      }
-      if (!Number.isFinite(message.createTime)) throw new TypeError("createTime must be a finite number");
-      let entries = this.#conversations.get(key);
-      if (!entries) this.#conversations.set(key, entries = []);
-      // Seq assigned synchronously, so it follows call order.
-      const entry: Entry = { msg: copyMessage(message, entries.length + 1), ord: ++this.#ord };
-      entries.push(entry);
-      for (const user of offlineRecipients) {
-        let queue = this.#offline.get(user);
-        if (!queue) this.#offline.set(user, queue = new Map());
-        queue.set(entry.ord, entry);
-      }
-      return structuredClone(entry.msg);
+      const e = this.#st.sent.get(sentKey(fromUserId, id));
+      return e && structuredClone(e.msg);
     });
+  }
+
+  messagesBySeq(conversation: Conversation, query: SeqQuery): Promise<StoredMessage[]> {
+    return this.#run(() => structuredClone(messages.messagesBySeq(this.#st, conversation, query)));
+  }
+
+  lastSeq(conversation: Conversation): Promise<number> {
+    return this.#run(() => this.#st.conversations.get(conversationKey(conversation))?.lastSeq ?? 0);
+  }
+
+  listConversations(userId: string, limit: number): Promise<ConversationSummary[]> {
+    return this.#run(() => structuredClone(messages.listConversations(this.#st, userId, limit)));
+  }
+
+  markRead(userId: string, conversation: Conversation, seq: number): Promise<number> {
+    return this.#run(() => messages.markRead(this.#st, userId, conversation, seq));
+  }
+
+  getReadSeq(userId: string, conversation: Conversation): Promise<number> {
+    return this.#run(() => this.#st.conversations.get(conversationKey(conversation))?.read.get(userId) ?? 0);
+  }
+
+  readCounts(conversation: Conversation, seqs: readonly number[]): Promise<Map<number, number>> {
+    return this.#run(() => messages.readCounts(this.#st, conversation, seqs));
+  }
+
+  recallMessage(conversation: Conversation, seq: number): Promise<StoredMessage | undefined> {
+    return this.#run(() => structuredClone(messages.recall(this.#st, conversation, seq)));
+  }
+
+  search(userId: string, query: SearchQuery): Promise<StoredMessage[]> {
+    return this.#run(() => structuredClone(messages.search(this.#st, userId, query)));
+  }
+
+  pruneMessages(policy: RetentionPolicy, batchLimit: number): Promise<number> {
+    return this.#run(() => messages.prune(this.#st, policy, clampCount(batchLimit)));
   }
 
   history(conversation: Conversation, q: TimeRangeQuery): Promise<StoredMessage[]> {
     return this.#run(() => {
       const ranged = q.beginTime !== undefined && q.endTime !== undefined;
       const offset = clampCount(q.offset);
-      return (this.#conversations.get(conversationKey(conversation)) ?? [])
+      return (this.#st.conversations.get(conversationKey(conversation))?.entries ?? [])
         .filter((e) => !ranged || (e.msg.createTime >= q.beginTime! && e.msg.createTime <= q.endTime!))
         .sort(byTime)
         .slice(offset, offset + clampCount(q.limit))
@@ -254,7 +240,7 @@ export class MemoryStore implements Store {
 
   takeOffline(userId: string, filter: OfflineFilter, limit: number): Promise<StoredMessage[]> {
     return this.#run(() => {
-      const queue = this.#offline.get(userId);
+      const queue = this.#st.offline.get(userId);
       if (!queue) return [];
       const taken = [...queue.values()]
         .filter(({ msg }) =>
@@ -264,13 +250,21 @@ export class MemoryStore implements Store {
         .sort(byTime)
         .slice(0, clampCount(limit));
       for (const e of taken) queue.delete(e.ord);
-      if (queue.size === 0) this.#offline.delete(userId);
+      if (queue.size === 0) this.#st.offline.delete(userId);
       return taken.map((e) => structuredClone(e.msg));
     });
   }
 
   countOffline(userId: string): Promise<number> {
-    return this.#run(() => this.#offline.get(userId)?.size ?? 0);
+    return this.#run(() => this.#st.offline.get(userId)?.size ?? 0);
+  }
+
+  /** Writes a JSON snapshot (see memory_backup.ts) to the new file `path`; refuses an existing one. */
+  async backup(path: string): Promise<void> {
+    this.#check();
+    // Serialised synchronously: a consistent snapshot however many calls follow.
+    const text = serializeState(this.#st);
+    await Deno.writeTextFile(path, text, { createNew: true });
   }
 
   close(): Promise<void> {

@@ -64,7 +64,7 @@ export function toParams(m: NewMessage): MessageParams {
 }
 
 /** The message as the store returns it, built from the encoded params (same shape as toMessage). */
-export function paramsToMessage(p: MessageParams, seq: number): StoredMessage {
+export function paramsToMessage(p: MessageParams, seq: number, storedAt: number): StoredMessage {
   return buildMessage(
     p.msgId,
     p.chatType,
@@ -76,6 +76,8 @@ export function paramsToMessage(p: MessageParams, seq: number): StoredMessage {
     p.createTime,
     p.extras,
     seq,
+    storedAt,
+    false,
   );
 }
 
@@ -105,7 +107,8 @@ function textOrNull(v: unknown): string | null {
 export const USER_COLUMNS = selectText("u.user_id", "u.password_hash", "u.nick", "u.avatar") +
   ", u.created_at, u.disabled";
 export const GROUP_COLUMNS = selectText("g.group_id", "g.name", "g.avatar") + ", g.created_at";
-export const MESSAGE_COLUMNS = "m.row_id, m.seq, m.chat_type, m.msg_type, m.create_time, m.extras, " +
+export const MESSAGE_COLUMNS =
+  "m.row_id, m.seq, m.chat_type, m.msg_type, m.create_time, m.extras, m.stored_at, m.recalled, " +
   selectText("m.msg_id", "m.from_user", "m.to_user", "m.group_id", "m.content");
 
 export function toMessage(r: Row): StoredMessage {
@@ -120,6 +123,8 @@ export function toMessage(r: Row): StoredMessage {
     r.create_time as number,
     r.extras as string | null,
     r.seq as number,
+    r.stored_at as number,
+    r.recalled === 1,
   );
 }
 
@@ -135,6 +140,8 @@ function buildMessage(
   createTime: number,
   extras: string | null,
   seq: number,
+  storedAt: number,
+  recalled: boolean,
 ): StoredMessage {
   const out = { id, chatType, from } as StoredMessage;
   if (to !== null) out.to = to;
@@ -144,6 +151,8 @@ function buildMessage(
   out.createTime = createTime;
   if (extras !== null) out.extras = JSON.parse(extras) as JsonObject;
   out.seq = seq;
+  out.storedAt = storedAt;
+  if (recalled) out.recalled = true;
   return out;
 }
 
@@ -174,4 +183,10 @@ export function toGroup(r: Row): GroupRecord {
 /** A LIMIT/OFFSET value: non-negative integer; NaN, negatives and infinities become 0. */
 export function clampCount(n: number): number {
   return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}
+
+/** A seq bound from the caller: a non-negative integer (NaN is `fallback`, +Infinity the maximum). */
+export function seqBound(n: number | undefined, fallback: number): number {
+  if (n === undefined || Number.isNaN(n)) return fallback;
+  return n === Infinity ? Number.MAX_SAFE_INTEGER : Math.max(0, Math.floor(n));
 }

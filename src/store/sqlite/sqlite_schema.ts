@@ -4,6 +4,7 @@
  * to i + 1 inside one transaction, so a crash mid-migration leaves the previous version intact.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { indexText } from "../search_text.ts";
 
 const V1 = `
 CREATE TABLE users (
@@ -71,9 +72,96 @@ CREATE TABLE offline (
 CREATE INDEX offline_by_message ON offline (message_row);
 `;
 
+/**
+ * V2, the delivery contract: stored time, recall, de-duplication by (sender, id), read state, the
+ * per-user conversation index and full-text search.
+ *
+ * De-duplication of v1 data: v1 stored client resends twice. Those rows keep their seqs and ids
+ * (clients have seen them; deleting would leave seq gaps), but every repeat of an earlier
+ * (from_user, msg_id) gets `dup_of` = the row_id of the earliest one. The UNIQUE index covers only
+ * rows with `dup_of IS NULL`, so lookups by (sender, id) find the original, and v2 never writes a
+ * row with dup_of set.
+ *
+ * Backfills: stored_at = create_time; the sender's read seq = the last seq they sent in each
+ * conversation (sending counts as reading); the private-conversation index from both ends of every
+ * private message; conversations' last activity from their last message; and the full-text index
+ * (in migrateV2, since the index text is computed in JavaScript).
+ */
+const V2 = `
+ALTER TABLE messages ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET stored_at = create_time;
+ALTER TABLE messages ADD COLUMN recalled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN dup_of INTEGER;
+
+CREATE INDEX messages_v2_dup_scan ON messages (from_user, msg_id, row_id);
+UPDATE messages SET dup_of = (
+  SELECT MIN(o.row_id) FROM messages o WHERE o.from_user = messages.from_user AND o.msg_id = messages.msg_id
+) WHERE EXISTS (
+  SELECT 1 FROM messages o
+  WHERE o.from_user = messages.from_user AND o.msg_id = messages.msg_id AND o.row_id < messages.row_id
+);
+DROP INDEX messages_v2_dup_scan;
+CREATE UNIQUE INDEX messages_by_sender ON messages (from_user, msg_id) WHERE dup_of IS NULL;
+-- Retention by age, oldest first.
+CREATE INDEX messages_by_stored ON messages (stored_at);
+
+-- Last activity, for the conversation list: stored time and row of the last message (kept when
+-- that message is pruned, like last_seq).
+ALTER TABLE conversations ADD COLUMN last_stored_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN last_row INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET
+  last_stored_at = COALESCE((SELECT m.stored_at FROM messages m
+    WHERE m.conv_key = conversations.conv_key AND m.seq = conversations.last_seq), 0),
+  last_row = COALESCE((SELECT m.row_id FROM messages m
+    WHERE m.conv_key = conversations.conv_key AND m.seq = conversations.last_seq), 0);
+
+CREATE TABLE read_state (
+  user_id TEXT NOT NULL,
+  conv_key TEXT NOT NULL,
+  read_seq INTEGER NOT NULL,
+  PRIMARY KEY (user_id, conv_key)
+) WITHOUT ROWID;
+CREATE INDEX read_state_by_conv ON read_state (conv_key, read_seq);
+INSERT INTO read_state (user_id, conv_key, read_seq)
+  SELECT from_user, conv_key, MAX(seq) FROM messages GROUP BY from_user, conv_key;
+
+-- The private conversations each user is part of (groups come from group_members).
+CREATE TABLE user_conversations (
+  user_id TEXT NOT NULL,
+  conv_key TEXT NOT NULL,
+  peer_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, conv_key)
+) WITHOUT ROWID;
+INSERT INTO user_conversations (user_id, conv_key, peer_id)
+  SELECT from_user, conv_key, to_user FROM messages WHERE chat_type = 2 AND to_user IS NOT NULL
+  ON CONFLICT DO NOTHING;
+INSERT INTO user_conversations (user_id, conv_key, peer_id)
+  SELECT to_user, conv_key, from_user FROM messages WHERE chat_type = 2 AND to_user IS NOT NULL
+  ON CONFLICT DO NOTHING;
+
+-- Contentless full-text index keyed by messages.row_id, written by the store in the same
+-- transactions as the messages: a row per message with content, deleted on recall and prune.
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+  content, content = '', contentless_delete = 1, tokenize = 'unicode61'
+);
+`;
+
+function migrateV2(db: DatabaseSync): void {
+  db.exec(V2);
+  const insert = db.prepare("INSERT INTO messages_fts (rowid, content) VALUES (?, ?)");
+  const rows = db.prepare(
+    "SELECT row_id, CAST(content AS BLOB) AS content FROM messages WHERE content IS NOT NULL",
+  );
+  const decoder = new TextDecoder();
+  for (const r of rows.iterate()) {
+    insert.run(r.row_id as number, indexText(decoder.decode(r.content as Uint8Array)));
+  }
+}
+
 /** MIGRATIONS[i] upgrades version i to version i + 1. Append only; never edit a shipped entry. */
 const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [
   (db) => db.exec(V1),
+  migrateV2,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -91,13 +179,16 @@ export function schemaVersion(db: DatabaseSync): number {
   return Number(row?.user_version ?? 0);
 }
 
-/** Brings the database up to SCHEMA_VERSION; refuses a database written by a newer jim. */
-export function migrate(db: DatabaseSync): void {
+/**
+ * Brings the database up to SCHEMA_VERSION (tests may stop at an older `target`); refuses a
+ * database written by a newer jim.
+ */
+export function migrate(db: DatabaseSync, target = SCHEMA_VERSION): void {
   const current = schemaVersion(db);
   if (current > SCHEMA_VERSION) {
     throw new Error(`database schema version ${current} is newer than this jim supports (${SCHEMA_VERSION})`);
   }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
+  for (let v = current; v < Math.min(target, SCHEMA_VERSION); v++) {
     db.exec("BEGIN IMMEDIATE");
     try {
       MIGRATIONS[v](db);

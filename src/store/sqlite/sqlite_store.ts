@@ -1,15 +1,22 @@
 /**
  * The default Store: one node:sqlite connection in WAL mode. Messages are group-committed:
- * appendMessage queues, and one `BEGIN IMMEDIATE … COMMIT` writes the whole batch, so many
- * concurrent senders share one fsync. Everything else runs as single autocommit statements; since
- * node:sqlite is synchronous and a batch runs in one go, nothing interleaves inside a batch.
+ * appendMessage queues, and one `BEGIN IMMEDIATE … COMMIT` writes the whole batch (see
+ * sqlite_batch.ts), so many concurrent senders share one fsync. Everything else runs as single
+ * autocommit statements or one short transaction; since node:sqlite is synchronous and a batch
+ * runs in one go, nothing interleaves inside a batch or transaction. Statements, multi-table
+ * queries, schema and backup live in the sibling sqlite_*.ts files.
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import type {
+  AppendResult,
   Conversation,
+  ConversationSummary,
   GroupRecord,
   NewMessage,
   OfflineFilter,
+  RetentionPolicy,
+  SearchQuery,
+  SeqQuery,
   Store,
   StoredMessage,
   TimeRangeQuery,
@@ -19,18 +26,25 @@ import { configure, migrate } from "./sqlite_schema.ts";
 import {
   clampCount,
   conversationKey,
-  GROUP_COLUMNS,
-  MESSAGE_COLUMNS,
   type MessageParams,
-  paramsToMessage,
-  selectText,
+  seqBound,
   toGroup,
   toMessage,
   toParams,
   toText,
   toUser,
-  USER_COLUMNS,
 } from "./sqlite_rows.ts";
+import { prepareAll, type Statements } from "./sqlite_statements.ts";
+import {
+  listConversations,
+  prepareQueries,
+  prune,
+  type Queries,
+  readCounts,
+  search,
+} from "./sqlite_queries.ts";
+import { type BatchItem, writeBatch, type WrittenBatch } from "./sqlite_batch.ts";
+import { copyDatabase } from "./sqlite_backup.ts";
 
 /** listUserGroups has no limit parameter; this keeps the query bounded anyway. */
 export const MAX_USER_GROUPS = 10_000;
@@ -46,93 +60,15 @@ export interface SqliteStoreOptions {
   beforeCommit?: (batchSize: number) => void;
 }
 
-interface Pending {
-  params: MessageParams;
-  recipients: readonly string[];
-  resolve: (m: StoredMessage) => void;
+interface Pending extends BatchItem {
+  resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
-}
-
-function prepareAll(db: DatabaseSync) {
-  const p = (sql: string) => db.prepare(sql);
-  return {
-    begin: p("BEGIN IMMEDIATE"),
-    commit: p("COMMIT"),
-    rollback: p("ROLLBACK"),
-    getUser: p(`SELECT ${USER_COLUMNS} FROM users u WHERE u.user_id = ? LIMIT 1`),
-    createUser: p(
-      `INSERT INTO users (user_id, password_hash, nick, avatar, created_at, disabled)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO NOTHING`,
-    ),
-    // NULL means "leave as is", so one statement serves every patch shape.
-    updateUser: p(
-      `UPDATE users SET password_hash = COALESCE(?, password_hash), nick = COALESCE(?, nick),
-       avatar = COALESCE(?, avatar), disabled = COALESCE(?, disabled) WHERE user_id = ?`,
-    ),
-    listUsers: p(`SELECT ${USER_COLUMNS} FROM users u WHERE u.user_id > ? ORDER BY u.user_id LIMIT ?`),
-    saveToken: p(
-      `INSERT INTO tokens (token_hash, user_id, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (token_hash) DO UPDATE SET user_id = excluded.user_id, expires_at = excluded.expires_at`,
-    ),
-    findToken: p(
-      `SELECT ${selectText("t.user_id")} FROM tokens t WHERE t.token_hash = ? AND t.expires_at > ? LIMIT 1`,
-    ),
-    deleteToken: p("DELETE FROM tokens WHERE token_hash = ?"),
-    getGroup: p(`SELECT ${GROUP_COLUMNS} FROM chat_groups g WHERE g.group_id = ? LIMIT 1`),
-    insertGroup: p(
-      `INSERT INTO chat_groups (group_id, name, avatar, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (group_id) DO NOTHING`,
-    ),
-    addMember: p(
-      `INSERT INTO group_members (group_id, user_id, joined_at) VALUES (?, ?, ?)
-       ON CONFLICT (group_id, user_id) DO NOTHING`,
-    ),
-    removeMember: p("DELETE FROM group_members WHERE group_id = ? AND user_id = ?"),
-    isMember: p("SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ? LIMIT 1"),
-    listMembers: p(
-      `SELECT ${selectText("gm.user_id")} FROM group_members gm WHERE gm.group_id = ?
-       ORDER BY gm.joined_at, gm.rowid LIMIT ?`,
-    ),
-    listUserGroups: p(
-      `SELECT ${GROUP_COLUMNS} FROM group_members gm JOIN chat_groups g ON g.group_id = gm.group_id
-       WHERE gm.user_id = ? ORDER BY gm.joined_at, gm.rowid LIMIT ?`,
-    ),
-    lastSeq: p("SELECT last_seq FROM conversations WHERE conv_key = ? LIMIT 1"),
-    setLastSeq: p(
-      `INSERT INTO conversations (conv_key, last_seq) VALUES (?, ?)
-       ON CONFLICT (conv_key) DO UPDATE SET last_seq = excluded.last_seq`,
-    ),
-    insertMessage: p(
-      `INSERT INTO messages (conv_key, seq, msg_id, chat_type, from_user, to_user, group_id, msg_type,
-       content, create_time, extras) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertOffline: p(
-      "INSERT INTO offline (user_id, message_row) VALUES (?, ?) ON CONFLICT DO NOTHING",
-    ),
-    history: p(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conv_key = ?
-       ORDER BY m.create_time, m.seq LIMIT ? OFFSET ?`,
-    ),
-    historyRange: p(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conv_key = ? AND m.create_time BETWEEN ? AND ?
-       ORDER BY m.create_time, m.seq LIMIT ? OFFSET ?`,
-    ),
-    // A NULL filter parameter disables that condition; row_id breaks ties across conversations.
-    offline: p(
-      `SELECT ${MESSAGE_COLUMNS} FROM offline o JOIN messages m ON m.row_id = o.message_row
-       WHERE o.user_id = :user
-         AND (:from IS NULL OR (m.chat_type = 2 AND m.from_user = :from))
-         AND (:group IS NULL OR (m.chat_type = 1 AND m.group_id = :group))
-       ORDER BY m.create_time, m.seq, m.row_id LIMIT :limit`,
-    ),
-    deleteOffline: p("DELETE FROM offline WHERE user_id = ? AND message_row = ?"),
-    countOffline: p("SELECT COUNT(*) AS n FROM offline WHERE user_id = ?"),
-  } satisfies Record<string, StatementSync>;
 }
 
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
-  readonly #s: ReturnType<typeof prepareAll>;
+  readonly #s: Statements;
+  readonly #q: Queries;
   readonly #commitIntervalMs: number;
   readonly #maxBatch: number;
   readonly #beforeCommit?: (batchSize: number) => void;
@@ -145,6 +81,7 @@ export class SqliteStore implements Store {
   private constructor(db: DatabaseSync, options: SqliteStoreOptions) {
     this.#db = db;
     this.#s = prepareAll(db);
+    this.#q = prepareQueries(db);
     this.#commitIntervalMs = Math.max(0, options.commitIntervalMs ?? 2);
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 512));
     this.#beforeCommit = options.beforeCommit;
@@ -260,7 +197,7 @@ export class SqliteStore implements Store {
 
   // ---- messages ----
 
-  appendMessage(message: NewMessage, offlineRecipients: readonly string[]): Promise<StoredMessage> {
+  appendMessage(message: NewMessage, offlineRecipients: readonly string[]): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
     let params: MessageParams;
     try {
@@ -269,7 +206,7 @@ export class SqliteStore implements Store {
       return Promise.reject(err);
     }
     const recipients = [...new Set(offlineRecipients)];
-    return new Promise<StoredMessage>((resolve, reject) => {
+    return new Promise<AppendResult>((resolve, reject) => {
       // Pushed synchronously, so batch order (and thus seq order) is call order.
       this.#pending.push({ params, recipients, resolve, reject });
       if (this.#pending.length >= this.#maxBatch) {
@@ -290,47 +227,21 @@ export class SqliteStore implements Store {
     if (batch.length === 0) return;
     this.#pending = [];
     const s = this.#s;
-    const touched = new Map<string, number>();
-    const stored: StoredMessage[] = [];
+    let written: WrittenBatch;
     try {
       s.begin.run();
-      // Seqs are assigned here, in batch order, from committed last_seq values.
-      const seqs = batch.map(({ params: { convKey } }) => {
-        let last = touched.get(convKey) ?? this.#lastSeq.get(convKey);
-        if (last === undefined) last = (s.lastSeq.get(convKey)?.last_seq as number | undefined) ?? 0;
-        touched.set(convKey, last + 1);
-        return last + 1;
-      });
-      // Conversation rows first: messages reference them.
-      for (const [key, last] of touched) s.setLastSeq.run(key, last);
-      batch.forEach(({ params: p, recipients }, i) => {
-        const row = s.insertMessage.run(
-          p.convKey,
-          seqs[i],
-          p.msgId,
-          p.chatType,
-          p.from,
-          p.to,
-          p.groupId,
-          p.msgType,
-          p.content,
-          p.createTime,
-          p.extras,
-        ).lastInsertRowid;
-        for (const user of recipients) s.insertOffline.run(user, row);
-        stored.push(paramsToMessage(p, seqs[i]));
-      });
+      written = writeBatch(s, batch, Date.now(), (key) => this.#lastSeq.get(key));
       this.#beforeCommit?.(batch.length);
       s.commit.run();
     } catch (err) {
       this.#rollbackQuietly();
       // The cache may be ahead of the disk now; reload from the table next time.
-      for (const key of touched.keys()) this.#lastSeq.delete(key);
+      for (const p of batch) this.#lastSeq.delete(p.params.convKey);
       for (const p of batch) p.reject(err);
       return;
     }
-    for (const [key, last] of touched) this.#lastSeq.set(key, last);
-    batch.forEach((p, i) => p.resolve(stored[i]));
+    for (const [key, last] of written.lastSeqs) this.#lastSeq.set(key, last);
+    batch.forEach((p, i) => p.resolve(written.results[i]));
   }
 
   #rollbackQuietly(): void {
@@ -339,6 +250,95 @@ export class SqliteStore implements Store {
     } catch {
       // The original error is what callers need to see.
     }
+  }
+
+  /** Runs `fn` in a write transaction (node:sqlite is synchronous: nothing interleaves). */
+  #transaction<T>(fn: () => T): T {
+    this.#s.begin.run();
+    try {
+      const out = fn();
+      this.#s.commit.run();
+      return out;
+    } catch (err) {
+      this.#rollbackQuietly();
+      throw err;
+    }
+  }
+
+  /** Committed last seq: the cache, else the table (appends still in a batch do not count). */
+  #committedLastSeq(key: string): number {
+    return this.#lastSeq.get(key) ?? (this.#s.lastSeq.get(key)?.last_seq as number | undefined) ?? 0;
+  }
+
+  findSentMessage(fromUserId: string, id: string): Promise<StoredMessage | undefined> {
+    return this.#run(() => {
+      const row = this.#s.findSent.get(fromUserId, id);
+      return row ? toMessage(row) : undefined;
+    });
+  }
+
+  messagesBySeq(conversation: Conversation, q: SeqQuery): Promise<StoredMessage[]> {
+    return this.#run(() => {
+      const key = conversationKey(conversation);
+      const limit = clampCount(q.limit);
+      const after = seqBound(q.afterSeq, 0);
+      if (limit === 0) return [];
+      if (q.beforeSeq === undefined) return this.#s.seqAfter.all(key, after, limit).map(toMessage);
+      const before = seqBound(q.beforeSeq, 0);
+      return this.#s.seqBefore.all(key, after, before, limit).map(toMessage).reverse();
+    });
+  }
+
+  lastSeq(conversation: Conversation): Promise<number> {
+    return this.#run(() => this.#committedLastSeq(conversationKey(conversation)));
+  }
+
+  listConversations(userId: string, limit: number): Promise<ConversationSummary[]> {
+    return this.#run(() => listConversations(this.#q, userId, limit));
+  }
+
+  markRead(userId: string, conversation: Conversation, seq: number): Promise<number> {
+    return this.#run(() => {
+      const key = conversationKey(conversation);
+      const target = Math.min(seqBound(seq, 0), this.#committedLastSeq(key));
+      if (target <= 0) return (this.#s.getRead.get(userId, key)?.read_seq as number | undefined) ?? 0;
+      return this.#s.raiseRead.get(userId, key, target)!.read_seq as number;
+    });
+  }
+
+  getReadSeq(userId: string, conversation: Conversation): Promise<number> {
+    return this.#run(() =>
+      (this.#s.getRead.get(userId, conversationKey(conversation))?.read_seq as number | undefined) ?? 0
+    );
+  }
+
+  readCounts(conversation: Conversation, seqs: readonly number[]): Promise<Map<number, number>> {
+    return this.#run(() => readCounts(this.#q, conversationKey(conversation), seqs));
+  }
+
+  recallMessage(conversation: Conversation, seq: number): Promise<StoredMessage | undefined> {
+    if (!Number.isSafeInteger(seq)) return this.#run(() => undefined);
+    return this.#run(() =>
+      this.#transaction(() => {
+        const key = conversationKey(conversation);
+        const hit = this.#s.recall.get(key, seq);
+        if (!hit) return undefined;
+        this.#s.deleteFts.run(hit.row_id as number);
+        return toMessage(this.#s.bySeq.get(key, seq)!);
+      })
+    );
+  }
+
+  search(userId: string, query: SearchQuery): Promise<StoredMessage[]> {
+    return this.#run(() => search(this.#q, userId, query));
+  }
+
+  pruneMessages(policy: RetentionPolicy, batchLimit: number): Promise<number> {
+    return this.#run(() => {
+      const n = clampCount(batchLimit);
+      if (n === 0) return 0;
+      return this.#transaction(() => prune(this.#q, policy, n));
+    });
   }
 
   history(conversation: Conversation, q: TimeRangeQuery): Promise<StoredMessage[]> {
@@ -358,27 +358,33 @@ export class SqliteStore implements Store {
     return this.#run(() => {
       const n = clampCount(limit);
       if (n === 0) return [];
-      const s = this.#s;
-      s.begin.run();
-      try {
-        const rows = s.offline.all({
+      return this.#transaction(() => {
+        const rows = this.#s.offline.all({
           user: userId,
           from: filter.fromUserId ?? null,
           group: filter.groupId ?? null,
           limit: n,
         });
-        for (const r of rows) s.deleteOffline.run(userId, r.row_id as number);
-        s.commit.run();
+        for (const r of rows) this.#s.deleteOffline.run(userId, r.row_id as number);
         return rows.map(toMessage);
-      } catch (err) {
-        this.#rollbackQuietly();
-        throw err;
-      }
+      });
     });
   }
 
   countOffline(userId: string): Promise<number> {
     return this.#run(() => this.#s.countOffline.get(userId)!.n as number);
+  }
+
+  /**
+   * Commits the pending batch, then copies the database with SQLite's backup API from this
+   * connection (so ":memory:" stores work too). Refuses an existing `path`. Appends made
+   * meanwhile wait for the next batch; for a live server's file from another process, see
+   * backupDatabaseFile.
+   */
+  async backup(path: string): Promise<void> {
+    this.#check();
+    this.#flush();
+    await copyDatabase(this.#db, path);
   }
 
   close(): Promise<void> {
