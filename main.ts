@@ -37,7 +37,17 @@ async function main(args: string[]): Promise<number> {
   }
   for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
 
-  const app = createApp(resolved.config);
+  let app;
+  try {
+    app = await createApp(resolved.config, {
+      onFatal: () => Deno.exit(1),
+    });
+  } catch (err) {
+    console.error(
+      `jim: cannot open the data dir ${resolved.config.dataDir}: ${err instanceof Error ? err.message : err}`,
+    );
+    return 1;
+  }
   try {
     app.start();
   } catch (err) {

@@ -23,7 +23,9 @@ export function startTaskPermissions(denoJson: string): string[] {
 async function compile(target: string | undefined): Promise<void> {
   const flags = startTaskPermissions(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   const output = target ? `dist/jim-${target}${target.includes("windows") ? ".exe" : ""}` : "dist/jim";
-  const args = ["compile", ...flags, "--output", output];
+  // The store worker is loaded with `new Worker(new URL(...))`; include it explicitly so the
+  // binary carries it whatever the static analysis finds.
+  const args = ["compile", ...flags, "--include", "src/store/worker/store_worker.ts", "--output", output];
   if (target) args.push("--target", target);
   args.push("main.ts");
   console.log(`deno ${args.join(" ")}`);

@@ -12,9 +12,11 @@ import { AuthService } from "./services/auth.ts";
 import { Delivery } from "./services/delivery.ts";
 import { GroupService } from "./services/groups.ts";
 import { MessageService } from "./services/messages.ts";
+import { ConversationService } from "./services/conversations.ts";
 import { SessionRegistry } from "./services/session_registry.ts";
 import { SessionService } from "./services/sessions.ts";
-import { SqliteStore } from "./store/sqlite/sqlite_store.ts";
+import { RetentionJob } from "./services/retention.ts";
+import { WorkerStore } from "./store/worker/worker_store.ts";
 import type { Store } from "./store/store.ts";
 import type { ConnContext } from "./transport/conn_context.ts";
 import { HttpApi } from "./transport/http_api.ts";
@@ -24,6 +26,7 @@ export interface App {
   readonly log: Logger;
   readonly services: Services;
   readonly store: Store;
+  readonly retention: RetentionJob;
   /** Bound addresses, available after start(). */
   readonly addrs: { main: Deno.NetAddr; tcp?: Deno.NetAddr; http?: Deno.NetAddr };
   start(): void;
@@ -36,7 +39,15 @@ export function databasePath(config: Pick<JimConfig, "dataDir">): string {
   return join(config.dataDir, DB_FILE_NAME);
 }
 
-export function createApp(config: JimConfig, options: { log?: Logger; store?: Store } = {}): App {
+export interface AppOptions {
+  log?: Logger;
+  /** A store to use instead of opening the SQLite database of the data dir (tests). */
+  store?: Store;
+  /** Called if the store's worker dies: the process cannot serve anymore and should exit. */
+  onFatal?: (error: Error) => void;
+}
+
+export async function createApp(config: JimConfig, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger({
     level: config.logLevel,
     format: config.logFormat === "auto" ? (Deno.stderr.isTerminal() ? "text" : "json") : config.logFormat,
@@ -44,7 +55,14 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
   let store = options.store;
   if (!store) {
     Deno.mkdirSync(config.dataDir, { recursive: true });
-    store = SqliteStore.open({ path: databasePath(config) });
+    // The database lives in a worker thread: fsyncs and checkpoints never stall the network loop.
+    store = await WorkerStore.open({
+      path: databasePath(config),
+      onFatal: (error) => {
+        log.error("store.fatal", { error });
+        options.onFatal?.(error);
+      },
+    });
   }
   const registry = new SessionRegistry();
   const delivery = new Delivery(registry);
@@ -54,7 +72,11 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
     tokenTtl: config.tokenTtl,
   }, log);
   const groups = new GroupService(store, registry, delivery, log);
-  const messages = new MessageService(store, registry, groups, delivery, log);
+  const messages = new MessageService(store, registry, groups, delivery, log, {
+    deliverOwn: config.deliverOwn,
+    recallWindow: config.recallWindow,
+  });
+  const conversations = new ConversationService(store, groups, delivery, log);
   const sessions = new SessionService(registry, auth, groups, log, { defaultGroups: config.defaultGroups });
   const services: Services = {
     sessions,
@@ -64,7 +86,8 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
     registry,
     delivery,
     log,
-    limits: { maxOfflineBatch: config.maxOfflineBatch },
+    conversations,
+    options: { maxOfflineBatch: config.maxOfflineBatch, pushOffline: config.pushOffline },
   };
   const ctx: ConnContext = {
     router: new Router(services),
@@ -78,6 +101,13 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
     },
     log,
   };
+
+  const retention = new RetentionJob(store, {
+    retentionDays: config.retentionDays,
+    retentionMaxMessages: config.retentionMaxMessages,
+    intervalMs: 60_000,
+    batchLimit: 1000,
+  }, log);
 
   const listeners: SniffingListener[] = [];
   const connections = { active: 0 };
@@ -101,12 +131,14 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
     log,
     services,
     store,
+    retention,
     addrs,
     start() {
       addrs.main = listen(config.port, config.protocols).addr;
       if (config.tcpPort >= 0) addrs.tcp = listen(config.tcpPort, ["tcp"]).addr;
       if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"]).addr;
       for (const l of listeners) l.start();
+      retention.start();
       if (config.heartbeatTimeout > 0) {
         heartbeatTimer = setInterval(
           () => closeIdle(registry, config.heartbeatTimeout, log),
@@ -123,6 +155,7 @@ export function createApp(config: JimConfig, options: { log?: Logger; store?: St
     },
     async stop() {
       clearInterval(heartbeatTimer);
+      await retention.stop();
       await Promise.all(listeners.map((l) => l.stop()));
       await store!.close();
       log.info("server.stopped");

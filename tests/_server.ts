@@ -28,7 +28,7 @@ export async function startServer(overrides: Partial<JimConfig> = {}): Promise<T
     level: (Deno.env.get("JIM_TEST_LOG") as "debug" | undefined) ?? "error",
     format: "text",
   });
-  const app = createApp(config, { log });
+  const app = await createApp(config, { log });
   app.start();
   const port = app.addrs.main.port;
   const clients: JimClient[] = [];

@@ -4,6 +4,7 @@
  * e2e_messages_test.ts.
  */
 import assert from "node:assert/strict";
+import { ROUTES } from "../src/router/routes.ts";
 import { encodeTcpFrame } from "../src/protocol/frame.ts";
 import { loggedInTcp, loggedInWs } from "./_server.ts";
 import {
@@ -374,9 +375,8 @@ Deno.test("cmd 14: a TCP body that is not JSON answers 10020 and keeps the conne
 Deno.test("unknown cmd: every unhandled TCP cmd byte (0..255) answers 10017 in a cmd 0 frame, connection kept", async () => {
   await withServer(async (server) => {
     const c = await loggedInTcp(server, "u1");
-    const handled = new Set([1, 3, 5, 7, 11, 13, 14, 17, 19, 21]);
-    const unhandled = [...Array(256).keys()].filter((n) => !handled.has(n));
-    for (const n of [0, 2, 4, 6, 8, 9, 10, 12, 15, 16, 18, 20, 22, 23, 255]) assert.ok(unhandled.includes(n));
+    const unhandled = [...Array(256).keys()].filter((n) => !ROUTES.has(n));
+    for (const n of [0, 2, 4, 6, 8, 9, 10, 12, 16, 18, 20, 22, 24, 255]) assert.ok(unhandled.includes(n));
     for (const cmd of unhandled) {
       await c.sendRaw(encodeTcpFrame(cmd, enc.encode(`{"cmd":${cmd}}`)));
     }
@@ -391,7 +391,7 @@ Deno.test("unknown cmd: every unhandled TCP cmd byte (0..255) answers 10017 in a
 
 Deno.test("unknown cmd: TCP unknown-cmd reply frame is byte-exact (header 01 51 00 00 00 00 42)", async () => {
   await withServer(async (server) => {
-    const reply = await rawTcpExchange(server.port, encodeTcpFrame(15, enc.encode("{}")), 7 + 66);
+    const reply = await rawTcpExchange(server.port, encodeTcpFrame(16, enc.encode("{}")), 7 + 66);
     assert.equal(hex(reply.subarray(0, 7)), "01 51 00 00 00 00 42");
     assert.equal(new TextDecoder().decode(reply.subarray(7)), BODY.unknownCmd);
   });
@@ -401,7 +401,6 @@ Deno.test("unknown cmd: WebSocket messages without a handled cmd, or not JSON, a
   await withServer(async (server) => {
     const c = await loggedInWs(server, "u1");
     const messages = [
-      `{"cmd":15,"id":"x"}`,
       `{"cmd":16}`,
       `{"cmd":0}`,
       `{"cmd":2}`,
@@ -465,7 +464,7 @@ Deno.test("synSeq: direct replies carry the request's synSeq, pushes carry none"
     // Errors and unknown commands too.
     await a.sendRaw(encodeTcpFrame(19, enc.encode(`{"type":5,"userId":"u1"}`), 11));
     assert.equal((await expectNext(a, 20, BODY.getMessageFailed)).synSeq, 11);
-    await a.sendRaw(encodeTcpFrame(15, enc.encode(`{}`), 12));
+    await a.sendRaw(encodeTcpFrame(16, enc.encode(`{}`), 12));
     assert.equal((await expectNext(a, 0, BODY.unknownCmd)).synSeq, 12);
     await a.sendRaw(encodeTcpFrame(11, enc.encode(`{bad`), 13));
     assert.equal((await expectNext(a, 12, BODY.chatBadRequest)).synSeq, 13);

@@ -150,7 +150,7 @@ Deno.test("tcp: unknown cmd byte → 10017 with command 0, connection kept", asy
   try {
     const c = await RawConn.open(server.port);
     try {
-      for (const cmd of [99, 255, 15]) {
+      for (const cmd of [99, 255, 16]) {
         await c.write(tcpFrame(cmd, "{}"));
         const reply = await c.take(parseTcpFrame);
         assert.equal(reply.cmd, 0);

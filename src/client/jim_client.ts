@@ -32,7 +32,8 @@ export class JimClient {
   readonly protocol: "tcp" | "ws";
   readonly #conn: Deno.Conn;
   readonly #received: ReceivedPacket[] = [];
-  #waiters: { filter: PacketFilter; resolve: (p: ReceivedPacket) => void }[] = [];
+  #waiters: { filter: PacketFilter; resolve: (p: ReceivedPacket) => void; reject: (e: Error) => void }[] = [];
+  #listeners: ((p: ReceivedPacket) => void)[] = [];
   #closeWaiters: (() => void)[] = [];
   #isClosed = false;
   /** WebSocket close frame from the server, if any. */
@@ -120,12 +121,19 @@ export class JimClient {
     const f: PacketFilter = typeof filter === "number" ? (p) => p.command === filter : filter;
     const i = this.#received.findIndex(f);
     if (i >= 0) return Promise.resolve(this.#received.splice(i, 1)[0]);
+    if (this.#isClosed) {
+      return Promise.reject(new Error(`connection closed; queued: ${this.describeQueue()}`));
+    }
     return new Promise((resolve, reject) => {
       const waiter = {
         filter: f,
         resolve: (p: ReceivedPacket) => {
           clearTimeout(timer);
           resolve(p);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
         },
       };
       const timer = setTimeout(() => {
@@ -175,7 +183,13 @@ export class JimClient {
     }
   }
 
+  /** Calls `fn` for every packet received from now on (before next() can take it). */
+  onPacket(fn: (p: ReceivedPacket) => void): void {
+    this.#listeners.push(fn);
+  }
+
   #deliver(packet: ReceivedPacket): void {
+    for (const fn of this.#listeners) fn(packet);
     const i = this.#waiters.findIndex((w) => w.filter(packet));
     if (i >= 0) {
       const [w] = this.#waiters.splice(i, 1);
@@ -187,6 +201,9 @@ export class JimClient {
 
   #markClosed(): void {
     this.#isClosed = true;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(new Error(`connection closed; queued: ${this.describeQueue()}`));
     for (const w of this.#closeWaiters) w();
     this.#closeWaiters = [];
   }

@@ -7,7 +7,9 @@ const OPTIONS = CONFIG_SCHEMA as readonly OptionSpec[];
 Deno.test("help: lists every flag, env name, default and enum value", () => {
   const help = renderHelp();
   for (const o of OPTIONS) {
-    const line = help.split("\n").find((l) => l.trimStart().startsWith(o.flag + " "));
+    // Booleans are listed as --[no-]name.
+    const shown = o.type === "bool" ? o.flag.replace(/^--/, "--[no-]") : o.flag;
+    const line = help.split("\n").find((l) => l.trimStart().startsWith(shown + " "));
     assert.ok(line, `no line for ${o.flag}`);
     assert.ok(line.includes(o.env), `${o.env} missing`);
     assert.ok(line.includes(`default: ${formatDefault(o)}`), `${o.key} default missing`);

@@ -32,6 +32,11 @@ const EXPECTED: [string, string, string][] = [
   ["outboxMaxBytes", "--outbox-max-bytes", "JIM_OUTBOX_MAX_BYTES"],
   ["handshakeTimeout", "--handshake-timeout", "JIM_HANDSHAKE_TIMEOUT"],
   ["maxOfflineBatch", "--max-offline-batch", "JIM_MAX_OFFLINE_BATCH"],
+  ["pushOffline", "--push-offline", "JIM_PUSH_OFFLINE"],
+  ["deliverOwn", "--deliver-own", "JIM_DELIVER_OWN"],
+  ["recallWindow", "--recall-window", "JIM_RECALL_WINDOW"],
+  ["retentionDays", "--retention-days", "JIM_RETENTION_DAYS"],
+  ["retentionMaxMessages", "--retention-max-messages", "JIM_RETENTION_MAX_MESSAGES"],
   ["config", "--config", "JIM_CONFIG"],
 ];
 

@@ -3,7 +3,9 @@
  * J-IM delivers it (cmd 11 wrapper, cmd 20 lists).
  */
 import type { NewMessage, StoredMessage } from "../store/store.ts";
+import { CMD } from "./commands.ts";
 import { JsonBodyError, type JsonObject, readInt, readObject, readString } from "./json.ts";
+import { dataPacket, type PacketChoice } from "./packet.ts";
 
 export const CHAT_TYPE = { UNKNOWN: 0, GROUP: 1, PRIVATE: 2 } as const;
 
@@ -73,8 +75,13 @@ function nestingDepth(value: unknown, limit: number): number {
   return deepest + 1;
 }
 
-/** The ChatBody J-IM puts in a cmd 11 delivery and in cmd 20 lists (keys sorted on output). */
-export function chatBodyOf(message: StoredMessage | NewMessage): JsonObject {
+/**
+ * The ChatBody J-IM puts in a cmd 11 delivery and in cmd 20 lists (keys sorted on output).
+ * `withSeq` adds jim's `seq` (sessions that asked for extensions); a recalled message carries
+ * `recalled: true` and no content.
+ */
+export function chatBodyOf(message: StoredMessage | NewMessage, withSeq = false): JsonObject {
+  const stored = message as Partial<StoredMessage>;
   return {
     chatType: message.chatType,
     cmd: 11,
@@ -85,6 +92,16 @@ export function chatBodyOf(message: StoredMessage | NewMessage): JsonObject {
     groupId: message.groupId,
     id: message.id,
     msgType: message.msgType,
+    recalled: stored.recalled || undefined,
+    seq: withSeq ? stored.seq : undefined,
     to: message.to,
+  };
+}
+
+/** The cmd 11 delivery of a stored message, as J-IM sends it and with jim's `seq`. */
+export function chatPackets(message: StoredMessage): PacketChoice {
+  return {
+    plain: dataPacket(CMD.CHAT_REQ, chatBodyOf(message)),
+    extended: dataPacket(CMD.CHAT_REQ, chatBodyOf(message, true)),
   };
 }

@@ -21,9 +21,22 @@ export const CMD = {
   GET_USER_RESP: 18,
   GET_MESSAGE_REQ: 19,
   GET_MESSAGE_RESP: 20,
-  // jim extensions
+  // jim extensions (docs/protocol.md §9)
   TOKEN_REQ: 21,
   TOKEN_RESP: 22,
+  SYNC_REQ: 23,
+  SYNC_RESP: 24,
+  CONVERSATIONS_REQ: 25,
+  CONVERSATIONS_RESP: 26,
+  READ_REQ: 27,
+  READ_RESP: 28,
+  READ_NOTIFY: 29,
+  READ_COUNT_REQ: 30,
+  READ_COUNT_RESP: 31,
+  TYPING_REQ: 32,
+  TYPING_NOTIFY: 33,
+  SEARCH_REQ: 34,
+  SEARCH_RESP: 35,
 } as const;
 
 export type CommandCode = typeof CMD[keyof typeof CMD];
@@ -41,6 +54,12 @@ const REPLY_COMMAND: ReadonlyMap<number, number> = new Map([
   [CMD.GET_USER_REQ, CMD.GET_USER_RESP],
   [CMD.GET_MESSAGE_REQ, CMD.GET_MESSAGE_RESP],
   [CMD.TOKEN_REQ, CMD.TOKEN_RESP],
+  [CMD.SYNC_REQ, CMD.SYNC_RESP],
+  [CMD.CONVERSATIONS_REQ, CMD.CONVERSATIONS_RESP],
+  [CMD.READ_REQ, CMD.READ_RESP],
+  [CMD.READ_COUNT_REQ, CMD.READ_COUNT_RESP],
+  [CMD.TYPING_REQ, CMD.TYPING_NOTIFY],
+  [CMD.SEARCH_REQ, CMD.SEARCH_RESP],
 ]);
 
 /** The reply command for a request command; used for error replies. 0 when there is none. */

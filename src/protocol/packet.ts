@@ -30,3 +30,16 @@ export function statusPacket(command: number, status: Status, extra?: JsonObject
 export function dataPacket(command: number, data: unknown): OutPacket {
   return new OutPacket(command, { command, data });
 }
+
+/**
+ * A packet in two forms: `plain` exactly as J-IM sends it, `extended` with jim's optional
+ * fields (seq…) for sessions that asked for extensions at login. Both are encoded lazily.
+ */
+export interface PacketChoice {
+  plain: OutPacket;
+  extended: OutPacket;
+}
+
+export function pick(packet: OutPacket | PacketChoice, extensions: boolean): OutPacket {
+  return packet instanceof OutPacket ? packet : extensions ? packet.extended : packet.plain;
+}

@@ -47,6 +47,20 @@ export const STATUS = {
   BUSY: { code: 10028, msg: "server busy 服务器繁忙" },
   /** A token was issued (cmd 22). */
   TOKEN_OK: { code: 10029, msg: "ok token issued" },
+  /** The message was recalled (cmd 16). */
+  RECALL_OK: { code: 10030, msg: "ok recalled 消息已撤回" },
+  /** The recall window has passed (cmd 16). */
+  RECALL_EXPIRED: { code: 10031, msg: "recall window expired 超过撤回时限" },
+  /** No such message of the caller's (cmd 16). */
+  MESSAGE_NOT_FOUND: { code: 10032, msg: "message not found 消息不存在" },
+  /** Sync page (cmd 24). */
+  SYNC_OK: { code: 10033, msg: "ok sync" },
+  /** Conversation list (cmd 26). */
+  CONVERSATIONS_OK: { code: 10034, msg: "ok conversations" },
+  /** Read position saved (cmd 28) or read counts (cmd 31). */
+  READ_OK: { code: 10035, msg: "ok read" },
+  /** Search results (cmd 35). */
+  SEARCH_OK: { code: 10036, msg: "ok search" },
 } as const;
 
 export type Status = typeof STATUS[keyof typeof STATUS];

@@ -3,6 +3,7 @@ import type { Logger } from "../log.ts";
 import type { JsonObject } from "../protocol/json.ts";
 import type { OutPacket } from "../protocol/packet.ts";
 import type { AuthService } from "../services/auth.ts";
+import type { ConversationService } from "../services/conversations.ts";
 import type { Delivery } from "../services/delivery.ts";
 import type { GroupService } from "../services/groups.ts";
 import type { MessageService } from "../services/messages.ts";
@@ -18,7 +19,13 @@ export interface Services {
   readonly registry: SessionRegistry;
   readonly delivery: Delivery;
   readonly log: Logger;
-  readonly limits: { readonly maxOfflineBatch: number };
+  readonly conversations: ConversationService;
+  readonly options: {
+    /** Most offline messages in one cmd 20 reply or push batch. */
+    readonly maxOfflineBatch: number;
+    /** Push queued offline messages after login (`--push-offline`). */
+    readonly pushOffline: boolean;
+  };
 }
 
 export interface RequestContext {

@@ -11,6 +11,12 @@ import { handleHeartbeat } from "./handlers/heartbeat.ts";
 import { handleJoinGroup } from "./handlers/join_group.ts";
 import { handleLogin } from "./handlers/login.ts";
 import { handleToken } from "./handlers/token.ts";
+import { handleRecall } from "./handlers/recall.ts";
+import { handleSync } from "./handlers/sync.ts";
+import { handleConversations } from "./handlers/conversations.ts";
+import { handleRead, handleReadCount } from "./handlers/read.ts";
+import { handleTyping } from "./handlers/typing.ts";
+import { handleSearch } from "./handlers/search.ts";
 
 export const ROUTES: ReadonlyMap<number, Route> = new Map<number, Route>([
   [CMD.HANDSHAKE_REQ, { handler: handleHandshake, requiresLogin: false, rawBody: true }],
@@ -22,5 +28,12 @@ export const ROUTES: ReadonlyMap<number, Route> = new Map<number, Route>([
   [CMD.CLOSE_REQ, { handler: handleClose, requiresLogin: false }],
   [CMD.GET_USER_REQ, { handler: handleGetUser, requiresLogin: true }],
   [CMD.GET_MESSAGE_REQ, { handler: handleGetMessage, requiresLogin: true }],
+  [CMD.CANCEL_MSG_REQ, { handler: handleRecall, requiresLogin: true }],
   [CMD.TOKEN_REQ, { handler: handleToken, requiresLogin: true }],
+  [CMD.SYNC_REQ, { handler: handleSync, requiresLogin: true }],
+  [CMD.CONVERSATIONS_REQ, { handler: handleConversations, requiresLogin: true }],
+  [CMD.READ_REQ, { handler: handleRead, requiresLogin: true }],
+  [CMD.READ_COUNT_REQ, { handler: handleReadCount, requiresLogin: true }],
+  [CMD.TYPING_REQ, { handler: handleTyping, requiresLogin: true }],
+  [CMD.SEARCH_REQ, { handler: handleSearch, requiresLogin: true }],
 ]);

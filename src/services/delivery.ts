@@ -2,7 +2,7 @@
  * Pushes packets to live sessions. Single-process today; the cluster bus (a later issue) plugs
  * in here so that users on other nodes are reached the same way.
  */
-import type { OutPacket } from "../protocol/packet.ts";
+import type { OutPacket, PacketChoice } from "../protocol/packet.ts";
 import type { Session } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
 
@@ -14,7 +14,7 @@ export class Delivery {
   }
 
   /** To every session of the user (except `skip`); returns how many sessions got it. */
-  toUser(userId: string, packet: OutPacket, skip?: Session): number {
+  toUser(userId: string, packet: OutPacket | PacketChoice, skip?: Session): number {
     let n = 0;
     for (const s of this.#registry.sessionsOf(userId)) {
       if (s !== skip && s.send(packet)) n++;
@@ -23,7 +23,7 @@ export class Delivery {
   }
 
   /** To every session bound to the group (except `skip`). */
-  toGroup(groupId: string, packet: OutPacket, skip?: Session): number {
+  toGroup(groupId: string, packet: OutPacket | PacketChoice, skip?: Session): number {
     let n = 0;
     for (const s of this.#registry.sessionsInGroup(groupId)) {
       if (s !== skip && s.send(packet)) n++;

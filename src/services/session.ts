@@ -2,7 +2,7 @@
  * A Session is one client connection as the services see it: who it is and how to push to it.
  * Transports implement SessionTransport; services never see bytes or sockets.
  */
-import type { OutPacket } from "../protocol/packet.ts";
+import { type OutPacket, type PacketChoice, pick } from "../protocol/packet.ts";
 
 export type Protocol = "tcp" | "ws" | "http";
 
@@ -34,6 +34,8 @@ export class Session {
   /** Groups this session is bound to (receives their messages). */
   readonly groups = new Set<string>();
   closed = false;
+  /** The client asked (at login) for jim's optional fields: seq in acks, deliveries and lists. */
+  extensions = false;
   /** When bytes last arrived (heartbeat timeout). */
   lastReadAt = Date.now();
 
@@ -49,8 +51,8 @@ export class Session {
     return this.user?.userId;
   }
 
-  send(packet: OutPacket): boolean {
-    return this.closed ? false : this.transport.send(packet, 0);
+  send(packet: OutPacket | PacketChoice): boolean {
+    return this.closed ? false : this.transport.send(pick(packet, this.extensions), 0);
   }
 
   /** Set once the server decided to end the connection; no more requests are handled. */

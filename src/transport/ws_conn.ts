@@ -112,5 +112,6 @@ async function loginFromQuery(session: Session, query: URLSearchParams, ctx: Con
   const password = query.get("password") ?? undefined;
   const token = query.get("token") ?? undefined;
   if (!userId && !password && !token) return;
-  await ctx.router.dispatchObject(session, CMD.LOGIN_REQ, { password, token, userId });
+  const extensions = query.get("extensions") ?? undefined;
+  await ctx.router.dispatchObject(session, CMD.LOGIN_REQ, { extensions, password, token, userId });
 }

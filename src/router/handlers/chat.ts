@@ -3,6 +3,7 @@
  * durably stored: 10000 sent, 10001 receiver offline (stored for later), 10002 bad body.
  * Validation happens in order; the commit is deferred so a client may pipeline messages, and
  * the replies still come in request order (commits complete in the order they were made).
+ * Sessions with extensions get `data: {createTime, duplicate?, id, seq}` in the reply.
  */
 import { parseChatRequest } from "../../protocol/chat_body.ts";
 import { CMD } from "../../protocol/commands.ts";
@@ -10,6 +11,7 @@ import { JsonBodyError } from "../../protocol/json.ts";
 import { statusPacket } from "../../protocol/packet.ts";
 import { STATUS } from "../../protocol/status.ts";
 import { ReplyError } from "../../services/errors.ts";
+import type { SendResult } from "../../services/messages.ts";
 import type { RequestContext } from "../context.ts";
 
 const SENT = statusPacket(CMD.CHAT_RESP, STATUS.OK_SEND);
@@ -26,5 +28,18 @@ export async function handleChat(ctx: RequestContext): Promise<void> {
   const { messages } = ctx.services;
   const prepared = await messages.prepare(ctx.session.userId!, req, { sender: ctx.session });
   // Storing waits for the group commit; the connection's next requests need not wait for it.
-  ctx.defer(messages.commit(prepared).then((result) => ctx.reply(result.online ? SENT : OFFLINE)));
+  ctx.defer(messages.commit(prepared).then((result) => ctx.reply(ackPacket(result, ctx.session.extensions))));
+}
+
+export function ackPacket(result: SendResult, extensions: boolean) {
+  if (!extensions) return result.online ? SENT : OFFLINE;
+  const { message } = result;
+  return statusPacket(CMD.CHAT_RESP, result.online ? STATUS.OK_SEND : STATUS.OFFLINE, {
+    data: {
+      createTime: message.createTime,
+      duplicate: result.duplicate || undefined,
+      id: message.id,
+      seq: message.seq,
+    },
+  });
 }

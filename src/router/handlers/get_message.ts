@@ -20,6 +20,7 @@ const FAILED = () => new ReplyError(STATUS.GET_MESSAGE_FAILED);
 export async function handleGetMessage(ctx: RequestContext): Promise<void> {
   const { body, services } = ctx;
   const me = ctx.session.userId!;
+  const ext = ctx.session.extensions;
   let type, beginTime, endTime, offset, count;
   try {
     type = readInt(body, "type");
@@ -44,14 +45,14 @@ export async function handleGetMessage(ctx: RequestContext): Promise<void> {
   const groups: Record<string, JsonObject[]> = {};
 
   if (type === 0) {
-    const limit = Math.min(paged ? count! : Infinity, services.limits.maxOfflineBatch);
+    const limit = Math.min(paged ? count! : Infinity, services.options.maxOfflineBatch);
     const filter = groupId ? { groupId } : fromUserId ? { fromUserId } : {};
     const messages = await services.messages.takeOffline(me, filter, limit);
     if (groupId) groups[groupId] = [];
     else if (fromUserId) friends[fromUserId] = [];
     for (const m of messages) {
-      if (m.chatType === 1) (groups[m.groupId!] ??= []).push(chatBodyOf(m));
-      else (friends[m.from] ??= []).push(chatBodyOf(m));
+      if (m.chatType === 1) (groups[m.groupId!] ??= []).push(chatBodyOf(m, ext));
+      else (friends[m.from] ??= []).push(chatBodyOf(m, ext));
     }
   } else {
     if (!groupId && !fromUserId) throw FAILED();
@@ -66,10 +67,10 @@ export async function handleGetMessage(ctx: RequestContext): Promise<void> {
     let messages: StoredMessage[];
     if (groupId) {
       messages = await services.messages.history({ kind: "group", groupId }, query);
-      groups[groupId] = messages.map(chatBodyOf);
+      groups[groupId] = messages.map((m) => chatBodyOf(m, ext));
     } else {
       messages = await services.messages.history({ kind: "private", userA: me, userB: fromUserId! }, query);
-      friends[fromUserId!] = messages.map(chatBodyOf);
+      friends[fromUserId!] = messages.map((m) => chatBodyOf(m, ext));
     }
   }
   const status = type === 0 ? STATUS.GET_OFFLINE_MESSAGE_OK : STATUS.GET_HISTORY_MESSAGE_OK;

@@ -7,6 +7,7 @@ import { CMD } from "../../protocol/commands.ts";
 import { readString } from "../../protocol/json.ts";
 import { statusPacket } from "../../protocol/packet.ts";
 import { STATUS } from "../../protocol/status.ts";
+import { chatPackets } from "../../protocol/chat_body.ts";
 import type { Credentials } from "../../services/auth.ts";
 import type { RequestContext } from "../context.ts";
 
@@ -21,6 +22,30 @@ export async function handleLogin(ctx: RequestContext): Promise<void> {
   };
   const result = await ctx.services.sessions.login(ctx.session, credentials);
   if (!result.ok) return ctx.replyAndClose(LOGIN_FAILED_PACKET, "login failed");
+  ctx.session.extensions = isTrue(ctx.body.extensions);
   for (const notify of result.notifies) ctx.session.send(notify);
   ctx.reply(LOGIN_OK_PACKET);
+  if (ctx.services.options.pushOffline) await pushOffline(ctx);
 }
+
+/** `true`, `1`, `"1"`, `"true"`: how clients (and query strings) say yes. */
+function isTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === "1" || value === "true";
+}
+
+/**
+ * `--push-offline`: after the login reply, the queued offline messages arrive as ordinary cmd 11
+ * deliveries (oldest first) and leave the queue; history and sync keep them.
+ */
+async function pushOffline(ctx: RequestContext): Promise<void> {
+  const { messages, options } = ctx.services;
+  const userId = ctx.session.userId!;
+  for (let batch = 0; batch < MAX_PUSH_BATCHES && !ctx.session.closing; batch++) {
+    const queued = await messages.takeOffline(userId, {}, options.maxOfflineBatch);
+    for (const message of queued) ctx.session.send(chatPackets(message));
+    if (queued.length < options.maxOfflineBatch) break;
+  }
+}
+
+/** Bounds the push at login; what is left stays queued for cmd 19 or the next login. */
+const MAX_PUSH_BATCHES = 10;
