@@ -6,12 +6,18 @@ import { createApp } from "./src/app.ts";
 import { ConfigError, resolveConfig } from "./src/config/resolve.ts";
 import { renderHelp } from "./src/config/help.ts";
 import { VERSION } from "./src/version.ts";
+import { runBackup } from "./src/cli/backup.ts";
+import { RESTORE_FLAGS, runRestore } from "./src/cli/restore.ts";
+import { DataDirLockedError } from "./src/store/data_dir_lock.ts";
 
 function readConfigFile(path: string): string {
   return Deno.readTextFileSync(path);
 }
 
 async function main(args: string[]): Promise<number> {
+  // `restore --no-keep` is a flag of that command, not a configuration option.
+  const commandFlags = args.filter((a) => RESTORE_FLAGS.includes(a));
+  args = args.filter((a) => !RESTORE_FLAGS.includes(a));
   let resolved;
   try {
     resolved = resolveConfig(args, Deno.env.toObject(), readConfigFile);
@@ -31,6 +37,16 @@ async function main(args: string[]): Promise<number> {
     console.log(`jim ${VERSION} (deno ${Deno.version.deno})`);
     return 0;
   }
+  if (commandFlags.length > 0 && command !== "restore") {
+    console.error(`${commandFlags[0]} is an option of jim restore only\nRun jim --help for usage.`);
+    return 2;
+  }
+  if (command === "backup" || command === "restore") {
+    for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
+    return command === "backup"
+      ? await runBackup(resolved.config, rest)
+      : await runRestore(resolved.config, [...rest, ...commandFlags]);
+  }
   if (command !== "serve" || rest.length > 0) {
     console.error(`unknown command: ${resolved.positionals.join(" ")}\nRun jim --help for usage.`);
     return 2;
@@ -43,6 +59,10 @@ async function main(args: string[]): Promise<number> {
       onFatal: () => Deno.exit(1),
     });
   } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      console.error(`jim: cannot start: ${err.message}`);
+      return 1;
+    }
     console.error(
       `jim: cannot open the data dir ${resolved.config.dataDir}: ${err instanceof Error ? err.message : err}`,
     );

@@ -17,6 +17,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   web: [],
   log: [],
   cluster: ["services", "store", "protocol", "log"],
+  // Subcommands other than serve (backup, restore): beside the composition root, on the store.
+  cli: ["app", "config", "store", "log"],
 };
 
 function layerOf(path: string): string | undefined {

@@ -17,6 +17,7 @@ import { SessionRegistry } from "./services/session_registry.ts";
 import { SessionService } from "./services/sessions.ts";
 import { RetentionJob } from "./services/retention.ts";
 import { WorkerStore } from "./store/worker/worker_store.ts";
+import { acquireDataDirLock, type DataDirLock } from "./store/data_dir_lock.ts";
 import type { Store } from "./store/store.ts";
 import type { ConnContext } from "./transport/conn_context.ts";
 import { HttpApi } from "./transport/http_api.ts";
@@ -53,16 +54,24 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     format: config.logFormat === "auto" ? (Deno.stderr.isTerminal() ? "text" : "json") : config.logFormat,
   });
   let store = options.store;
+  let lock: DataDirLock | undefined;
   if (!store) {
     Deno.mkdirSync(config.dataDir, { recursive: true });
-    // The database lives in a worker thread: fsyncs and checkpoints never stall the network loop.
-    store = await WorkerStore.open({
-      path: databasePath(config),
-      onFatal: (error) => {
-        log.error("store.fatal", { error });
-        options.onFatal?.(error);
-      },
-    });
+    // One server per data dir (a second one fails here); `jim restore` also refuses while it is held.
+    lock = acquireDataDirLock(config.dataDir);
+    try {
+      // The database lives in a worker thread: fsyncs and checkpoints never stall the network loop.
+      store = await WorkerStore.open({
+        path: databasePath(config),
+        onFatal: (error) => {
+          log.error("store.fatal", { error });
+          options.onFatal?.(error);
+        },
+      });
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
   }
   const registry = new SessionRegistry();
   const delivery = new Delivery(registry);
@@ -157,7 +166,11 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       clearInterval(heartbeatTimer);
       await retention.stop();
       await Promise.all(listeners.map((l) => l.stop()));
-      await store!.close();
+      try {
+        await store!.close();
+      } finally {
+        lock?.release();
+      }
       log.info("server.stopped");
     },
   };

@@ -50,6 +50,15 @@ export function renderHelp(): string {
   const lines = [
     "Usage: jim [command] [options]",
     "",
+    "Commands:",
+    "",
+    "  serve                      Run the server (the default).",
+    "  version                    Print jim's and Deno's versions.",
+    "  backup FILE                Write a consistent copy of the database to the new file FILE, also",
+    "                             while the server runs.",
+    "  restore FILE [--no-keep]   Replace the database with FILE (a backup) while the server is stopped;",
+    "                             the previous one stays as jim.db.before-restore-<time> unless --no-keep.",
+    "",
     "Options (precedence: flag > environment variable > config file > default):",
     "",
   ];

@@ -5,9 +5,11 @@
  * so a lock file left behind by a crashed or killed server is simply taken over: no pid guessing,
  * no trouble with pids reused after a reboot.
  *
- * Fallback, for filesystems without file locks: the file's pid is checked instead. On Linux the
- * owner is alive when `/proc/<pid>` exists (Deno.kill(pid, 0) would need --allow-run); elsewhere,
- * or when the file names another host, the lock file is trusted and must be removed by hand.
+ * Fallback, for filesystems without file locks: the pid in the file is checked instead. On Linux
+ * the owner is dead when `/proc/<pid>` does not exist (Deno.kill(pid, 0) would need --allow-run);
+ * but Deno lets only --allow-all processes look into /proc, so under the start task's permissions,
+ * on other systems, or when the file names another host, the lock file is trusted: a stale one
+ * must then be deleted by hand (the error says so).
  */
 import { join } from "node:path";
 
@@ -25,11 +27,12 @@ export class DataDirLockedError extends Error {
   readonly lockPath: string;
   /** Unknown when the lock file cannot be read (Windows denies reads of a locked file). */
   readonly owner: LockOwner | undefined;
-  constructor(dataDir: string, lockPath: string, owner: LockOwner | undefined) {
+  constructor(dataDir: string, lockPath: string, owner: LockOwner | undefined, trusted = false) {
     const who = owner
       ? `pid ${owner.pid}${owner.hostname ? ` on ${owner.hostname}` : ""} (since ${owner.startedAt})`
       : "another process";
-    super(`data dir ${dataDir} is in use by ${who}; lock file ${lockPath}`);
+    const hint = trusted ? " (no file locks on this filesystem: if that process is gone, delete it)" : "";
+    super(`data dir ${dataDir} is in use by ${who}; lock file ${lockPath}${hint}`);
     this.name = "DataDirLockedError";
     this.dataDir = dataDir;
     this.lockPath = lockPath;
@@ -60,7 +63,7 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
     }
     if (locked === false || (locked === undefined && isAlive(readOwner(path)))) {
       file.close();
-      throw new DataDirLockedError(dataDir, path, readOwner(path));
+      throw new DataDirLockedError(dataDir, path, readOwner(path), locked === undefined);
     }
     // A releasing owner unlinks the file while still holding its lock: if we locked an unlinked
     // file, the path may already be someone else's. Try again on the current file.
@@ -120,7 +123,7 @@ function isAlive(owner: LockOwner | undefined): boolean {
     Deno.statSync(`/proc/${owner.pid}`);
     return true;
   } catch (err) {
-    return !(err instanceof Deno.errors.NotFound);
+    return !(err instanceof Deno.errors.NotFound); // NotCapable without --allow-all: cannot tell
   }
 }
 
@@ -137,7 +140,7 @@ function isSameFile(file: Deno.FsFile, path: string): boolean {
 /** The host name without --allow-sys (which the start task does not grant): "" when unknown. */
 function hostName(): string {
   try {
-    return Deno.readTextFileSync("/proc/sys/kernel/hostname").trim();
+    return Deno.readTextFileSync("/etc/hostname").trim(); // /proc/sys/... needs --allow-all
   } catch {
     // not Linux
   }
