@@ -11,8 +11,11 @@ export interface SessionTransport {
   readonly remoteAddr: string;
   /** Queues a packet; `synSeq` > 0 marks a reply to a synchronous TCP request. False if dropped. */
   send(packet: OutPacket, synSeq: number): boolean;
-  /** Closes the connection after queued packets are flushed. */
-  close(reason: string): void;
+  /**
+   * Closes the connection after queued packets are flushed. `code` is the WebSocket close code
+   * (ignored by other transports).
+   */
+  close(reason: string, code?: number): void;
   /** When bytes were last written to the peer (heartbeat timeout). */
   readonly lastWriteAt: number;
 }
@@ -23,6 +26,12 @@ export interface SessionUser {
   nick: string;
   avatar: string;
 }
+
+/**
+ * WebSocket close code sent when an operator kicks a session (4000–4999 are for applications):
+ * clients should not reconnect automatically after it.
+ */
+export const KICKED_CLOSE_CODE = 4001;
 
 let nextSessionId = 1;
 
@@ -58,9 +67,14 @@ export class Session {
   /** Set once the server decided to end the connection; no more requests are handled. */
   closing = false;
 
-  close(reason: string): void {
+  close(reason: string, code?: number): void {
     if (this.closing) return;
     this.closing = true;
-    this.transport.close(reason);
+    this.transport.close(reason, code);
+  }
+
+  /** Closed by an operator (HTTP API / admin): WebSocket clients get KICKED_CLOSE_CODE. */
+  kick(reason: string): void {
+    this.close(reason, KICKED_CLOSE_CODE);
   }
 }

@@ -154,7 +154,7 @@ export class HttpApi {
     if (!userId) return statusJson(400, STATUS.INVALID_VERIFY);
     let n = 0;
     for (const session of this.#deps.registry.sessionsOf(userId)) {
-      session.close("closed by /api/user/close");
+      session.kick("closed by /api/user/close");
       n++;
     }
     this.#deps.log.info("api.user_close", { userId, sessions: n });
