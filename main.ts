@@ -8,6 +8,9 @@ import { renderHelp } from "./src/config/help.ts";
 import { VERSION } from "./src/version.ts";
 import { runBackup } from "./src/cli/backup.ts";
 import { RESTORE_FLAGS, runRestore } from "./src/cli/restore.ts";
+import { extractUserFlags, runUser } from "./src/cli/user.ts";
+import { AuthSetupError } from "./src/services/auth/auth.ts";
+import { OPEN_MODE_BANNER } from "./src/services/auth/open.ts";
 import { DataDirLockedError } from "./src/store/data_dir_lock.ts";
 
 function readConfigFile(path: string): string {
@@ -18,6 +21,9 @@ async function main(args: string[]): Promise<number> {
   // `restore --no-keep` is a flag of that command, not a configuration option.
   const commandFlags = args.filter((a) => RESTORE_FLAGS.includes(a));
   args = args.filter((a) => !RESTORE_FLAGS.includes(a));
+  // Likewise `jim user`'s own flags (--password-stdin, --after ID, …).
+  const { rest: withoutUserFlags, flags: userFlags } = extractUserFlags(args);
+  args = withoutUserFlags;
   let resolved;
   try {
     resolved = resolveConfig(args, Deno.env.toObject(), readConfigFile);
@@ -41,6 +47,14 @@ async function main(args: string[]): Promise<number> {
     console.error(`${commandFlags[0]} is an option of jim restore only\nRun jim --help for usage.`);
     return 2;
   }
+  if (userFlags.length > 0 && command !== "user") {
+    console.error(`${userFlags[0].split("=")[0]} is an option of jim user only\nRun jim --help for usage.`);
+    return 2;
+  }
+  if (command === "user") {
+    for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
+    return await runUser(resolved.config, [...rest, ...userFlags]);
+  }
   if (command === "backup" || command === "restore") {
     for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
     return command === "backup"
@@ -59,6 +73,10 @@ async function main(args: string[]): Promise<number> {
       onFatal: () => Deno.exit(1),
     });
   } catch (err) {
+    if (err instanceof AuthSetupError) {
+      console.error(`jim: cannot start: ${err.message}`);
+      return 1;
+    }
     if (err instanceof DataDirLockedError) {
       console.error(`jim: cannot start: ${err.message}`);
       return 1;
@@ -68,6 +86,7 @@ async function main(args: string[]): Promise<number> {
     );
     return 1;
   }
+  if (resolved.config.auth === "open") console.error(OPEN_MODE_BANNER);
   try {
     app.start();
   } catch (err) {

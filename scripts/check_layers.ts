@@ -14,11 +14,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   protocol: ["store-types"],
   client: ["protocol"],
   config: [],
-  web: [],
+  web: ["client"],
   log: [],
   cluster: ["services", "store", "protocol", "log"],
-  // Subcommands other than serve (backup, restore): beside the composition root, on the store.
-  cli: ["app", "config", "store", "log"],
+  // Subcommands other than serve (backup, restore, user): beside the composition root, on the store
+  // (user also hashes passwords with services/password.ts).
+  cli: ["app", "config", "services", "store", "log"],
 };
 
 function layerOf(path: string): string | undefined {

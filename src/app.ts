@@ -8,19 +8,24 @@ import { createLogger, type Logger } from "./log.ts";
 import { type ListenerOptions, type ProtocolName, SniffingListener } from "./listener/listener.ts";
 import type { Services } from "./router/context.ts";
 import { Router } from "./router/router.ts";
-import { AuthService } from "./services/auth.ts";
+import { AuthService, loadAuthBackends } from "./services/auth/auth.ts";
+import { OPEN_MODE_WARNING } from "./services/auth/open.ts";
 import { Delivery } from "./services/delivery.ts";
 import { GroupService } from "./services/groups.ts";
+import { GroupAdminService } from "./services/group_admin.ts";
 import { MessageService } from "./services/messages.ts";
 import { ConversationService } from "./services/conversations.ts";
 import { SessionRegistry } from "./services/session_registry.ts";
 import { SessionService } from "./services/sessions.ts";
 import { RetentionJob } from "./services/retention.ts";
+import { Stats } from "./services/stats.ts";
 import { WorkerStore } from "./store/worker/worker_store.ts";
 import { acquireDataDirLock, type DataDirLock } from "./store/data_dir_lock.ts";
 import type { Store } from "./store/store.ts";
 import type { ConnContext } from "./transport/conn_context.ts";
 import { HttpApi } from "./transport/http_api.ts";
+import { AdminApi } from "./transport/admin_api.ts";
+import { VERSION } from "./version.ts";
 
 export interface App {
   readonly config: JimConfig;
@@ -53,6 +58,20 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     level: config.logLevel,
     format: config.logFormat === "auto" ? (Deno.stderr.isTerminal() ? "text" : "json") : config.logFormat,
   });
+  // Key files first: a bad --jwt-public-key fails the start before the data dir is touched.
+  const authBackends = await loadAuthBackends({
+    mode: config.auth,
+    jwtSecret: config.jwtSecret,
+    jwtPublicKey: config.jwtPublicKey,
+    jwtJwks: config.jwtJwks,
+    jwtAudience: config.jwtAudience,
+    jwtIssuer: config.jwtIssuer,
+    jwtLeeway: config.jwtLeeway,
+    webhookUrl: config.authWebhookUrl,
+    webhookTimeout: config.authWebhookTimeout,
+    webhookCache: config.authWebhookCache,
+  }, (path) => Deno.readTextFile(path));
+  if (config.auth === "open") log.warn("auth.open_mode", { warning: OPEN_MODE_WARNING });
   let store = options.store;
   let lock: DataDirLock | undefined;
   if (!store) {
@@ -73,9 +92,11 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       throw err;
     }
   }
+  const stats = new Stats();
   const registry = new SessionRegistry();
   const delivery = new Delivery(registry);
   const auth = new AuthService(store, {
+    ...authBackends,
     registration: config.registration,
     passwordIterations: config.passwordIterations,
     tokenTtl: config.tokenTtl,
@@ -84,24 +105,45 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
   const messages = new MessageService(store, registry, groups, delivery, log, {
     deliverOwn: config.deliverOwn,
     recallWindow: config.recallWindow,
-  });
+  }, stats);
   const conversations = new ConversationService(store, groups, delivery, log);
-  const sessions = new SessionService(registry, auth, groups, log, { defaultGroups: config.defaultGroups });
+  const groupAdmin = new GroupAdminService(store, groups, registry, delivery, log);
+  const sessions = new SessionService(
+    registry,
+    auth,
+    groups,
+    log,
+    { defaultGroups: config.defaultGroups },
+    stats,
+  );
   const services: Services = {
     sessions,
     auth,
     groups,
+    groupAdmin,
     messages,
     registry,
     delivery,
     log,
     conversations,
+    stats,
     options: { maxOfflineBatch: config.maxOfflineBatch, pushOffline: config.pushOffline },
   };
+  // Shared by the app's listeners: the connection limit and the admin page count them together.
+  const connections = { active: 0 };
+  const admin = new AdminApi({
+    registry,
+    groups,
+    messages,
+    stats,
+    log,
+    version: VERSION,
+    connections: () => connections.active,
+  });
   const ctx: ConnContext = {
     router: new Router(services),
     sessions,
-    http: new HttpApi({ apiToken: config.apiToken, messages, registry, log }),
+    http: new HttpApi({ apiToken: config.apiToken, messages, registry, log, admin }),
     limits: {
       maxBody: config.maxBody,
       outboxMaxBytes: config.outboxMaxBytes,
@@ -119,7 +161,6 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
   }, log);
 
   const listeners: SniffingListener[] = [];
-  const connections = { active: 0 };
   const addrs = {} as App["addrs"];
   let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   const listen = (port: number, protocols: readonly ProtocolName[]) => {

@@ -2,7 +2,8 @@
  * The Store contract: one suite, run against every implementation. Exports runStoreContract and
  * registers nothing itself; tests/store_contract_test.ts (and each implementation's own test
  * file) registers it. The delivery-contract parts live in store_contract_delivery.ts and
- * store_contract_search.ts.
+ * store_contract_search.ts, the group listing in store_contract_group_list.ts, group permissions
+ * (kind, roles, mutes, bans, invites, disband) in store_contract_groups.ts.
  */
 import assert from "node:assert/strict";
 import type { NewMessage } from "../src/store/store.ts";
@@ -19,6 +20,8 @@ import {
   user,
 } from "./_store_fixtures.ts";
 import { runDeliveryContract } from "./store_contract_delivery.ts";
+import { runGroupListContract } from "./store_contract_group_list.ts";
+import { runGroupPermissionsContract } from "./store_contract_groups.ts";
 import { runSearchContract } from "./store_contract_search.ts";
 
 export type { ContractOptions, MakeStore } from "./_store_fixtures.ts";
@@ -270,4 +273,6 @@ export function runStoreContract(name: string, makeStore: MakeStore, options: Co
 
   runDeliveryContract(name, makeStore);
   runSearchContract(name, makeStore, options);
+  runGroupListContract(name, makeStore);
+  runGroupPermissionsContract(name, makeStore, options);
 }

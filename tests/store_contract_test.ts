@@ -238,3 +238,32 @@ Deno.test("sqlite: backupDatabaseFile copies a live database from another connec
     await t.cleanup();
   }
 });
+
+Deno.test("sqlite: migrating a v2 database makes its groups open, ownerless, with plain members", async () => {
+  const t = await tempSqlite();
+  await t.store.close();
+  await Deno.remove(t.path);
+  const db = new DatabaseSync(t.path);
+  migrate(db, 2);
+  db.exec(`INSERT INTO chat_groups VALUES ('g', 'G', '', 1), ('100', '100', '', 2)`);
+  db.exec(`INSERT INTO group_members VALUES ('g', 'a', 10), ('g', 'b', 20), ('100', 'a', 30)`);
+  db.close();
+
+  const s = t.reopen();
+  try {
+    assert.deepEqual(await s.getGroup("g"), { groupId: "g", name: "G", avatar: "", createdAt: 1 });
+    assert.deepEqual(await s.getGroupSettings("g"), { kind: "open", ownerId: "" });
+    assert.deepEqual(await s.listMemberRecords("g", 10), [
+      { userId: "a", role: "member", joinedAt: 10, mutedUntil: 0 },
+      { userId: "b", role: "member", joinedAt: 20, mutedUntil: 0 },
+    ]);
+    assert.deepEqual(await s.listBans("g", 10), []);
+    assert.deepEqual(await s.listInvites({ userId: "a" }, 10), []);
+    assert.equal(await s.setGroupOwner("g", "b"), true);
+    assert.equal(await s.deleteGroup("100"), true);
+    assert.deepEqual(await s.listUserGroups("a"), [{ groupId: "g", name: "G", avatar: "", createdAt: 1 }]);
+  } finally {
+    await s.close();
+    await t.cleanup();
+  }
+});

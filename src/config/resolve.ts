@@ -87,6 +87,40 @@ function crossCheck(
       option: "httpPort",
     });
   }
+  problems.push(...authProblems(config, nameOf));
+  return problems;
+}
+
+/** --auth jwt needs a key, --auth webhook a URL; a secret must be long enough for HS256. */
+function authProblems(config: Record<string, unknown>, nameOf: (key: string) => string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const auth = config.auth as string;
+  if (auth === "jwt" && !config.jwtSecret && !config.jwtPublicKey && !config.jwtJwks) {
+    problems.push({
+      key: nameOf("auth"),
+      message: "jwt needs --jwt-secret, --jwt-public-key or --jwt-jwks",
+      option: "auth",
+    });
+  }
+  const secret = config.jwtSecret as string;
+  if (secret && new TextEncoder().encode(secret).length < 32) {
+    problems.push({
+      key: nameOf("jwtSecret"),
+      message: "must be at least 32 bytes (HS256 key)",
+      option: "jwtSecret",
+    });
+  }
+  const url = config.authWebhookUrl as string;
+  if (auth === "webhook" && !url) {
+    problems.push({ key: nameOf("auth"), message: "webhook needs --auth-webhook-url", option: "auth" });
+  }
+  if (url && !/^https?:$/.test(URL.parse(url)?.protocol ?? "")) {
+    problems.push({
+      key: nameOf("authWebhookUrl"),
+      message: `must be an http:// or https:// URL, got "${url}"`,
+      option: "authWebhookUrl",
+    });
+  }
   return problems;
 }
 

@@ -387,3 +387,33 @@ Deno.test("parseJsonc: comments and trailing commas outside strings only", () =>
   assert.equal(stripJsonc(text).length, text.length);
   assert.equal(stripJsonc(text).split("\n").length, 4);
 });
+
+Deno.test("resolve: --auth jwt needs a key, --auth webhook a URL, named in the error listing", () => {
+  let problems = problemsOf(() => resolveConfig(["--auth", "jwt"], {}, noFile));
+  assert.deepEqual(problems.map((p) => `${p.key}: ${p.message}`), [
+    "--auth: jwt needs --jwt-secret, --jwt-public-key or --jwt-jwks",
+  ]);
+  problems = problemsOf(() => resolveConfig([], { JIM_AUTH: "webhook", JIM_JWT_SECRET: "short" }, noFile));
+  assert.deepEqual(problems.map((p) => `${p.key}: ${p.message}`), [
+    "JIM_JWT_SECRET: must be at least 32 bytes (HS256 key)",
+    "JIM_AUTH: webhook needs --auth-webhook-url",
+  ]);
+  problems = problemsOf(() =>
+    resolveConfig(["--auth=webhook", "--auth-webhook-url", "ftp://example.com/x"], {}, noFile)
+  );
+  assert.deepEqual(problems.map((p) => p.key), ["--auth-webhook-url"]);
+  assert.match(problems[0].message, /http:\/\/ or https:\/\//);
+
+  const jwt = resolveConfig(["--auth", "jwt", "--jwt-jwks", "keys.json", "--jwt-leeway", "5"], {}, noFile);
+  assert.equal(jwt.config.auth, "jwt");
+  assert.equal(jwt.config.jwtJwks, "keys.json");
+  assert.equal(jwt.config.jwtLeeway, 5);
+  const hook = resolveConfig([], {
+    JIM_AUTH: "webhook",
+    JIM_AUTH_WEBHOOK_URL: "http://127.0.0.1:9/auth",
+    JIM_AUTH_WEBHOOK_CACHE: "0",
+  }, noFile);
+  assert.equal(hook.config.authWebhookCache, 0);
+  assert.equal(hook.config.authWebhookTimeout, 3000);
+  assert.equal(resolveConfig(["--auth", "open"], {}, noFile).config.auth, "open");
+});

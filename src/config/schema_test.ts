@@ -28,6 +28,16 @@ const EXPECTED: [string, string, string][] = [
   ["allowedOrigins", "--allowed-origins", "JIM_ALLOWED_ORIGINS"],
   ["passwordIterations", "--password-iterations", "JIM_PASSWORD_ITERATIONS"],
   ["tokenTtl", "--token-ttl", "JIM_TOKEN_TTL"],
+  ["auth", "--auth", "JIM_AUTH"],
+  ["jwtSecret", "--jwt-secret", "JIM_JWT_SECRET"],
+  ["jwtPublicKey", "--jwt-public-key", "JIM_JWT_PUBLIC_KEY"],
+  ["jwtJwks", "--jwt-jwks", "JIM_JWT_JWKS"],
+  ["jwtAudience", "--jwt-audience", "JIM_JWT_AUDIENCE"],
+  ["jwtIssuer", "--jwt-issuer", "JIM_JWT_ISSUER"],
+  ["jwtLeeway", "--jwt-leeway", "JIM_JWT_LEEWAY"],
+  ["authWebhookUrl", "--auth-webhook-url", "JIM_AUTH_WEBHOOK_URL"],
+  ["authWebhookTimeout", "--auth-webhook-timeout", "JIM_AUTH_WEBHOOK_TIMEOUT"],
+  ["authWebhookCache", "--auth-webhook-cache", "JIM_AUTH_WEBHOOK_CACHE"],
   ["maxConnections", "--max-connections", "JIM_MAX_CONNECTIONS"],
   ["outboxMaxBytes", "--outbox-max-bytes", "JIM_OUTBOX_MAX_BYTES"],
   ["handshakeTimeout", "--handshake-timeout", "JIM_HANDSHAKE_TIMEOUT"],
@@ -97,6 +107,12 @@ Deno.test("schema: documented defaults and ranges", () => {
   assert.deepEqual(c.allowedOrigins, []);
   assert.equal(c.passwordIterations, 600000);
   assert.equal(c.tokenTtl, 2592000);
+  assert.equal(c.auth, "password");
+  assert.equal(c.jwtSecret, "");
+  assert.equal(c.jwtLeeway, 30);
+  assert.equal(c.authWebhookTimeout, 3000);
+  assert.equal(c.authWebhookCache, 30);
+  assert.equal(findOption("jwtSecret")?.secret, true);
   assert.equal(c.maxConnections, 100000);
   assert.equal(c.outboxMaxBytes, 4194304);
   assert.equal(c.handshakeTimeout, 10000);

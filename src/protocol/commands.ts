@@ -37,6 +37,22 @@ export const CMD = {
   TYPING_NOTIFY: 33,
   SEARCH_REQ: 34,
   SEARCH_RESP: 35,
+  // group permissions (docs/protocol.md §10); each reply command is also the notify to others
+  GROUP_INVITE_REQ: 36,
+  GROUP_INVITE_RESP: 37,
+  /** Kick a member, or leave (own userId) / decline an invite. */
+  GROUP_REMOVE_REQ: 38,
+  GROUP_REMOVE_RESP: 39,
+  GROUP_BAN_REQ: 40,
+  GROUP_BAN_RESP: 41,
+  GROUP_MUTE_REQ: 42,
+  GROUP_MUTE_RESP: 43,
+  GROUP_ROLE_REQ: 44,
+  GROUP_ROLE_RESP: 45,
+  GROUP_INFO_REQ: 46,
+  GROUP_INFO_RESP: 47,
+  GROUP_DISBAND_REQ: 48,
+  GROUP_DISBAND_RESP: 49,
 } as const;
 
 export type CommandCode = typeof CMD[keyof typeof CMD];
@@ -60,6 +76,13 @@ const REPLY_COMMAND: ReadonlyMap<number, number> = new Map([
   [CMD.READ_COUNT_REQ, CMD.READ_COUNT_RESP],
   [CMD.TYPING_REQ, CMD.TYPING_NOTIFY],
   [CMD.SEARCH_REQ, CMD.SEARCH_RESP],
+  [CMD.GROUP_INVITE_REQ, CMD.GROUP_INVITE_RESP],
+  [CMD.GROUP_REMOVE_REQ, CMD.GROUP_REMOVE_RESP],
+  [CMD.GROUP_BAN_REQ, CMD.GROUP_BAN_RESP],
+  [CMD.GROUP_MUTE_REQ, CMD.GROUP_MUTE_RESP],
+  [CMD.GROUP_ROLE_REQ, CMD.GROUP_ROLE_RESP],
+  [CMD.GROUP_INFO_REQ, CMD.GROUP_INFO_RESP],
+  [CMD.GROUP_DISBAND_REQ, CMD.GROUP_DISBAND_RESP],
 ]);
 
 /** The reply command for a request command; used for error replies. 0 when there is none. */

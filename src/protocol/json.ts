@@ -82,7 +82,35 @@ export function parseJsonObject(body: Uint8Array | string): JsonObject {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new JsonBodyError("body is not a JSON object");
   }
+  if (nestsDeeperThan(value, MAX_BODY_DEPTH)) {
+    throw new JsonBodyError(`body nests deeper than ${MAX_BODY_DEPTH} levels`);
+  }
   return value as JsonObject;
+}
+
+/**
+ * Deepest nesting accepted in a request body. JSON.parse takes any depth, but the encoders that
+ * may see the value later (stringifySorted, JSON.stringify: cmd 3's echo, non-string chat
+ * content) recurse and would overflow the stack; J-IM bodies are 2–3 levels deep.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/** True if a parsed JSON value nests more than `limit` arrays/objects deep (iterative). */
+function nestsDeeperThan(root: object, limit: number): boolean {
+  const stack: unknown[] = [root];
+  const depths: number[] = [1];
+  while (stack.length > 0) {
+    const value = stack.pop() as object;
+    const depth = depths.pop()!;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (child !== null && typeof child === "object") {
+        stack.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
 }
 
 const INTEGER_TEXT = /^\s*-?\d+\s*$/;
@@ -94,7 +122,8 @@ const INTEGER_TEXT = /^\s*-?\d+\s*$/;
 export function readInt(obj: JsonObject, key: string): number | undefined {
   const v = obj[key];
   if (v === undefined || v === null || v === "") return undefined;
-  if (typeof v === "number" && Number.isInteger(v)) return v;
+  // Safe integers only: SQLite stores larger ones exactly, but reading them back throws.
+  if (typeof v === "number" && Number.isSafeInteger(v)) return v;
   if (typeof v === "string" && INTEGER_TEXT.test(v)) {
     const n = Number(v);
     if (Number.isSafeInteger(n)) return n;

@@ -61,6 +61,24 @@ export const STATUS = {
   READ_OK: { code: 10035, msg: "ok read" },
   /** Search results (cmd 35). */
   SEARCH_OK: { code: 10036, msg: "ok search" },
+
+  // ---- group permissions (cmd 36–49, docs/protocol.md §10) ----
+  /** A group change was made (invite, remove, ban, mute, role, disband replies). */
+  GROUP_OK: { code: 10037, msg: "ok group updated 群组操作成功" },
+  /** Group info or the caller's pending invites (cmd 47). */
+  GROUP_INFO_OK: { code: 10038, msg: "ok group info 获取群组信息成功" },
+  /** No group with this id. */
+  GROUP_NOT_FOUND: { code: 10039, msg: "group not found 群组不存在" },
+  /** The sender is muted in the group until `data.mutedUntil` (cmd 12). */
+  GROUP_MUTED: { code: 10040, msg: "muted in group 你已被禁言" },
+  /** The user is banned from the group (cannot be invited). */
+  GROUP_BANNED: { code: 10041, msg: "banned from group 已被该群封禁" },
+  /** The owner cannot leave: transfer ownership (cmd 44) or disband (cmd 48) first. */
+  GROUP_OWNER_CANNOT_LEAVE: { code: 10042, msg: "owner cannot leave 群主需先转让或解散群组" },
+  /** The target user is not a member of the group. */
+  NOT_GROUP_MEMBER: { code: 10043, msg: "not a group member 该用户不是群成员" },
+  /** The invited user is already a member. */
+  ALREADY_GROUP_MEMBER: { code: 10044, msg: "already a group member 已是群成员" },
 } as const;
 
 export type Status = typeof STATUS[keyof typeof STATUS];

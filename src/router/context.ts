@@ -2,24 +2,30 @@
 import type { Logger } from "../log.ts";
 import type { JsonObject } from "../protocol/json.ts";
 import type { OutPacket } from "../protocol/packet.ts";
-import type { AuthService } from "../services/auth.ts";
+import type { AuthService } from "../services/auth/auth.ts";
 import type { ConversationService } from "../services/conversations.ts";
 import type { Delivery } from "../services/delivery.ts";
+import type { GroupAdminService } from "../services/group_admin.ts";
 import type { GroupService } from "../services/groups.ts";
 import type { MessageService } from "../services/messages.ts";
 import type { Session } from "../services/session.ts";
 import type { SessionRegistry } from "../services/session_registry.ts";
 import type { SessionService } from "../services/sessions.ts";
+import type { Stats } from "../services/stats.ts";
 
 export interface Services {
   readonly sessions: SessionService;
   readonly auth: AuthService;
   readonly groups: GroupService;
+  /** Group permissions: joins, invites, kicks, bans, mutes, roles, disband. */
+  readonly groupAdmin: GroupAdminService;
   readonly messages: MessageService;
   readonly registry: SessionRegistry;
   readonly delivery: Delivery;
   readonly log: Logger;
   readonly conversations: ConversationService;
+  /** Counters, rates and recent errors for the admin page. */
+  readonly stats: Stats;
   readonly options: {
     /** Most offline messages in one cmd 20 reply or push batch. */
     readonly maxOfflineBatch: number;
@@ -38,9 +44,10 @@ export interface RequestContext {
   reply(packet: OutPacket): void;
   /**
    * The rest of this request finishes later (e.g. waiting for a commit): the connection may go
-   * on with its next request meanwhile. Failures of `work` are answered like handler errors.
+   * on with its next request meanwhile. The packet `work` resolves with is the reply; its
+   * failure is answered like a handler error. Replies still leave in request order.
    */
-  defer(work: Promise<void>): void;
+  defer(work: Promise<OutPacket | void>): void;
   /** Sends the packet, then closes the connection. */
   replyAndClose(packet: OutPacket, reason: string): void;
 }

@@ -85,36 +85,67 @@ export class Router {
       cmd,
       body,
       services: this.#services,
-      reply: (packet) => this.#reply(session, packet, synSeq),
+      reply: (packet) => this.#replyInOrder(session, cmd, packet, synSeq),
       defer: (work) => this.#defer(session, cmd, work, synSeq),
       replyAndClose: (packet, reason) => {
-        this.#reply(session, packet, synSeq);
-        session.close(reason);
+        const closeNow = () => {
+          this.#reply(session, packet, synSeq);
+          session.close(reason);
+        };
+        // Acks of earlier chats still committing go out first.
+        const pending = this.#lastDeferred(session);
+        if (pending) this.#defer(session, cmd, pending.then(closeNow), synSeq);
+        else closeNow();
       },
     };
     try {
       await route.handler(ctx);
     } catch (err) {
-      this.#fail(session, cmd, err, synSeq);
+      const pending = this.#lastDeferred(session);
+      // Behind chats still waiting for their commit, a refusal waits its turn too.
+      if (pending) this.#defer(session, cmd, pending.then(() => Promise.reject(err)), synSeq);
+      else this.#fail(session, cmd, err, synSeq);
     }
     const queue = this.#deferred.get(session);
     if (queue && queue.length >= MAX_DEFERRED_PER_SESSION) await queue[0];
   }
 
-  #defer(session: Session, cmd: number, work: Promise<void>, synSeq: number): void {
+  /**
+   * Deferred work completes in request order (commits finish in the order they were made), and
+   * its outcome — the packet it resolves with, or its error — is the reply.
+   */
+  #defer(session: Session, cmd: number, work: Promise<OutPacket | void>, synSeq: number): void {
     let queue = this.#deferred.get(session);
     if (!queue) this.#deferred.set(session, queue = []);
-    const tracked: Promise<void> = work.catch((err) => this.#fail(session, cmd, err, synSeq)).finally(() => {
+    const tracked: Promise<void> = work.then(
+      (packet) => {
+        if (packet) this.#reply(session, packet, synSeq);
+      },
+      (err) => this.#fail(session, cmd, err, synSeq),
+    ).finally(() => {
       const i = queue.indexOf(tracked);
       if (i >= 0) queue.splice(i, 1);
     });
     queue.push(tracked);
   }
 
+  #lastDeferred(session: Session): Promise<void> | undefined {
+    const queue = this.#deferred.get(session);
+    return queue && queue.length > 0 ? queue[queue.length - 1] : undefined;
+  }
+
+  /** A handler's reply leaves after the replies of earlier requests that are still deferred. */
+  #replyInOrder(session: Session, cmd: number, packet: OutPacket, synSeq: number): void {
+    const pending = this.#lastDeferred(session);
+    if (pending) this.#defer(session, cmd, pending.then(() => packet), synSeq);
+    else this.#reply(session, packet, synSeq);
+  }
+
   #badBody(session: Session, cmd: number, err: unknown, synSeq: number): void {
     this.#log.info("request.bad_body", { session: session.id, cmd, error: String(err) });
     // cmd 14 keeps J-IM's answer to an unparsable body (spec §5.7).
     const status = cmd === CMD.CLOSE_REQ ? STATUS.INVALID_VERIFY : STATUS.BAD_REQUEST;
+    this.#recordError(session, cmd, "request.bad_body", status.code, err);
     this.#reply(session, statusPacket(replyCommandOf(cmd), status), synSeq);
   }
 
@@ -126,19 +157,37 @@ export class Router {
         code: err.status.code,
         detail: err.message,
       });
+      this.#recordError(session, cmd, "request.refused", err.status.code, err);
       this.#reply(session, statusPacket(err.command ?? replyCommandOf(cmd), err.status, err.extra), synSeq);
     } else if (err instanceof JsonBodyError) {
       this.#badBody(session, cmd, err, synSeq);
     } else if (err instanceof DisconnectError) {
       this.#log.info("request.disconnect", { session: session.id, cmd, reason: err.message });
+      this.#recordError(session, cmd, "request.disconnect", err.status?.code, err);
       if (err.status) {
         this.#reply(session, statusPacket(err.command ?? replyCommandOf(cmd), err.status), synSeq);
       }
       session.close(err.message);
     } else {
       this.#log.error("request.internal_error", { session: session.id, cmd, error: err });
+      this.#recordError(session, cmd, "request.internal_error", STATUS.INTERNAL_ERROR.code, err);
       this.#reply(session, statusPacket(replyCommandOf(cmd), STATUS.INTERNAL_ERROR), synSeq);
     }
+  }
+
+  /** For the admin page: what failed, for whom (never the request body). */
+  #recordError(session: Session, cmd: number, event: string, code: number | undefined, err: unknown): void {
+    const name = err instanceof Error ? err.name : typeof err;
+    this.#services.stats.error({
+      event,
+      code,
+      // The error's name says more than the code only for unexpected errors.
+      error: code === undefined || code === STATUS.INTERNAL_ERROR.code ? name : undefined,
+      message: err instanceof Error ? err.message : String(err),
+      cmd,
+      userId: session.userId,
+      session: session.id,
+    });
   }
 
   #reply(session: Session, packet: OutPacket, synSeq: number): void {

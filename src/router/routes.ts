@@ -17,6 +17,15 @@ import { handleConversations } from "./handlers/conversations.ts";
 import { handleRead, handleReadCount } from "./handlers/read.ts";
 import { handleTyping } from "./handlers/typing.ts";
 import { handleSearch } from "./handlers/search.ts";
+import {
+  handleGroupBan,
+  handleGroupDisband,
+  handleGroupInfo,
+  handleGroupInvite,
+  handleGroupMute,
+  handleGroupRemove,
+  handleGroupRole,
+} from "./handlers/group_admin.ts";
 
 export const ROUTES: ReadonlyMap<number, Route> = new Map<number, Route>([
   [CMD.HANDSHAKE_REQ, { handler: handleHandshake, requiresLogin: false, rawBody: true }],
@@ -36,4 +45,11 @@ export const ROUTES: ReadonlyMap<number, Route> = new Map<number, Route>([
   [CMD.READ_COUNT_REQ, { handler: handleReadCount, requiresLogin: true }],
   [CMD.TYPING_REQ, { handler: handleTyping, requiresLogin: true }],
   [CMD.SEARCH_REQ, { handler: handleSearch, requiresLogin: true }],
+  [CMD.GROUP_INVITE_REQ, { handler: handleGroupInvite, requiresLogin: true }],
+  [CMD.GROUP_REMOVE_REQ, { handler: handleGroupRemove, requiresLogin: true }],
+  [CMD.GROUP_BAN_REQ, { handler: handleGroupBan, requiresLogin: true }],
+  [CMD.GROUP_MUTE_REQ, { handler: handleGroupMute, requiresLogin: true }],
+  [CMD.GROUP_ROLE_REQ, { handler: handleGroupRole, requiresLogin: true }],
+  [CMD.GROUP_INFO_REQ, { handler: handleGroupInfo, requiresLogin: true }],
+  [CMD.GROUP_DISBAND_REQ, { handler: handleGroupDisband, requiresLogin: true }],
 ]);

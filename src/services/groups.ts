@@ -2,6 +2,8 @@
  * Groups: persistent membership (store) plus which live sessions receive a group's messages
  * (registry). Join and exit notifies follow J-IM: cmd 9 to every bound session including the
  * joiner, cmd 10 to the remaining sessions when a member's last session in the group goes away.
+ * Who may join, and the admin commands, are in group_admin.ts; this file keeps the caches
+ * (members, mutes) and the bindings in step with what it tells it.
  */
 import type { Logger } from "../log.ts";
 import { CMD } from "../protocol/commands.ts";
@@ -22,6 +24,8 @@ export class GroupService {
   readonly #log: Logger;
   /** Member sets of groups seen since start, loaded lazily and kept in step with joins. */
   readonly #members = new Map<string, Set<string>>();
+  /** groupId → userId → mutedUntil of senders seen since start, loaded lazily, kept in step with mutes. */
+  readonly #mutes = new Map<string, Map<string, number>>();
 
   constructor(store: Store, registry: SessionRegistry, delivery: Delivery, log: Logger) {
     this.#store = store;
@@ -31,15 +35,52 @@ export class GroupService {
   }
 
   /**
-   * Makes the session's user a member (creating the group when new), binds all of the user's
+   * The session's user is a member now (group_admin.ts decided): binds all of the user's
    * sessions and broadcasts the cmd 9 notify. Returns the notify, which the caller sends to the
    * requesting session itself (as the reply, so a synchronous client gets its synSeq back).
    */
-  async join(session: Session, groupId: string, name: string | undefined): Promise<OutPacket> {
+  bindJoined(session: Session, groupId: string): OutPacket {
     const user = session.user!;
-    await this.addMember(groupId, user.userId, name);
     for (const s of this.#registry.sessionsOf(user.userId)) this.#registry.bindGroup(s, groupId);
     return this.#broadcastJoin(groupId, user, session);
+  }
+
+  /** The store gained a member another way than addMember (a new group's owner). */
+  memberAdded(groupId: string, userId: string): void {
+    this.#members.get(groupId)?.add(userId);
+  }
+
+  /** After the store removed the member: forgets them and unbinds their sessions from the group. */
+  memberRemoved(groupId: string, userId: string): void {
+    this.#members.get(groupId)?.delete(userId);
+    this.#mutes.get(groupId)?.delete(userId);
+    for (const s of this.#registry.sessionsOf(userId)) this.#registry.unbindGroup(s, groupId);
+  }
+
+  /** After the store deleted the group: unbinds every session and forgets the group. */
+  groupRemoved(groupId: string): void {
+    this.#members.delete(groupId);
+    this.#mutes.delete(groupId);
+    for (const s of [...this.#registry.sessionsInGroup(groupId)]) this.#registry.unbindGroup(s, groupId);
+  }
+
+  /** Until when (ms) the member may not send to the group; 0 = not muted. */
+  async mutedUntil(groupId: string, userId: string): Promise<number> {
+    const known = this.#mutes.get(groupId)?.get(userId);
+    if (known !== undefined) return known;
+    const until = (await this.#store.getMember(groupId, userId))?.mutedUntil ?? 0;
+    // A mute set meanwhile wins over what was read before it.
+    let group = this.#mutes.get(groupId);
+    if (!group) this.#mutes.set(groupId, group = new Map());
+    if (!group.has(userId)) group.set(userId, until);
+    return group.get(userId)!;
+  }
+
+  /** After the store saved a mute. */
+  muteChanged(groupId: string, userId: string, mutedUntil: number): void {
+    let group = this.#mutes.get(groupId);
+    if (!group) this.#mutes.set(groupId, group = new Map());
+    group.set(userId, mutedUntil);
   }
 
   /**
@@ -76,11 +117,7 @@ export class GroupService {
     if (!user) return;
     for (const groupId of groups) {
       if (this.#registry.userInGroup(user.userId, groupId)) continue;
-      const notify = dataPacket(CMD.EXIT_GROUP_NOTIFY, {
-        group: groupId,
-        user: { nick: user.nick, status: "offline", userId: user.userId },
-      });
-      this.#delivery.toGroup(groupId, notify);
+      this.#delivery.toGroup(groupId, exitNotify(groupId, user));
     }
   }
 
@@ -108,6 +145,29 @@ export class GroupService {
     return await this.#store.listUserGroups(userId);
   }
 
+  // ---- for the admin page (straight from the store: the member cache is not filled) ----
+
+  async get(groupId: string): Promise<GroupRecord | undefined> {
+    return await this.#store.getGroup(groupId);
+  }
+
+  /** Groups by groupId after `afterGroupId`, with member counts. */
+  async list(afterGroupId: string, limit: number): Promise<(GroupRecord & { memberCount: number })[]> {
+    return await this.#store.listGroups(afterGroupId, limit);
+  }
+
+  /** The first `limit` members in join order. */
+  async memberPage(groupId: string, limit: number): Promise<string[]> {
+    return await this.#store.listMembers(groupId, limit);
+  }
+
+  /** Members with a live session bound to the group. */
+  onlineMemberCount(groupId: string): number {
+    const users = new Set<string>();
+    for (const s of this.#registry.sessionsInGroup(groupId)) if (s.userId) users.add(s.userId);
+    return users.size;
+  }
+
   #broadcastJoin(groupId: string, user: SessionUser, self: Session): OutPacket {
     const notify = statusPacket(CMD.JOIN_GROUP_NOTIFY, STATUS.JOIN_GROUP_OK, {
       group: groupId,
@@ -116,4 +176,12 @@ export class GroupService {
     this.#delivery.toGroup(groupId, notify, self);
     return notify;
   }
+}
+
+/** J-IM's cmd 10 (spec §5.4): `status` is always "offline", the builder's default. */
+export function exitNotify(groupId: string, user: { nick: string; userId: string }): OutPacket {
+  return dataPacket(CMD.EXIT_GROUP_NOTIFY, {
+    group: groupId,
+    user: { nick: user.nick, status: "offline", userId: user.userId },
+  });
 }

@@ -24,6 +24,7 @@ import { isValidId } from "./ids.ts";
 import { newMessageId } from "./password.ts";
 import type { Session } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
+import type { Stats } from "./stats.ts";
 
 export interface SendResult {
   message: StoredMessage;
@@ -65,6 +66,7 @@ export class MessageService {
   readonly #delivery: Delivery;
   readonly #log: Logger;
   readonly #options: MessageOptions;
+  readonly #stats: Stats;
   readonly #knownUsers = new Set<string>();
 
   constructor(
@@ -74,6 +76,7 @@ export class MessageService {
     delivery: Delivery,
     log: Logger,
     options: MessageOptions,
+    stats: Stats,
   ) {
     this.#store = store;
     this.#registry = registry;
@@ -81,6 +84,7 @@ export class MessageService {
     this.#delivery = delivery;
     this.#log = log;
     this.#options = options;
+    this.#stats = stats;
   }
 
   /** prepare() then commit(); group senders must be members unless `asSystem`. */
@@ -116,6 +120,13 @@ export class MessageService {
     if (!options.asSystem && !await this.#groups.isMember(groupId, from)) {
       throw new ReplyError(STATUS.FORBIDDEN, { detail: `not a member of group ${groupId}` });
     }
+    const mutedUntil = options.asSystem ? 0 : await this.#groups.mutedUntil(groupId, from);
+    if (mutedUntil > Date.now()) {
+      throw new ReplyError(STATUS.GROUP_MUTED, {
+        detail: `muted in group ${groupId}`,
+        extra: { data: { groupId, mutedUntil } },
+      });
+    }
     return {
       message: { ...base, chatType: 1, groupId },
       members: await this.#groups.members(groupId),
@@ -135,10 +146,11 @@ export class MessageService {
       const { message: stored, duplicate } = await this.#store.appendMessage(message, queued);
       if (!duplicate) {
         const packets = chatPackets(stored);
-        this.#delivery.toUser(to, packets);
+        let delivered = this.#delivery.toUser(to, packets);
         if (this.#options.deliverOwn && to !== message.from) {
-          this.#delivery.toUser(message.from, packets, sender);
+          delivered += this.#delivery.toUser(message.from, packets, sender);
         }
+        this.#stats.messageStored(delivered);
       }
       return { message: stored, online: this.#registry.isOnline(to), duplicate };
     }
@@ -148,7 +160,7 @@ export class MessageService {
     }
     const { message: stored, duplicate } = await this.#store.appendMessage(message, offline);
     // J-IM delivers group chats to every bound session, the sender's included (clients filter by from).
-    if (!duplicate) this.#delivery.toGroup(message.groupId!, chatPackets(stored));
+    if (!duplicate) this.#stats.messageStored(this.#delivery.toGroup(message.groupId!, chatPackets(stored)));
     if (this.#log.enabled("debug")) {
       this.#log.debug("chat.group", { groupId: message.groupId, id: stored.id });
     }

@@ -81,6 +81,11 @@ export class SessionRegistry {
   all(): IterableIterator<Session> {
     return this.#all.values();
   }
+
+  /** The userIds with at least one session, in no particular order. */
+  onlineUserIds(): IterableIterator<string> {
+    return this.#byUser.keys();
+  }
 }
 
 const EMPTY: ReadonlySet<Session> = new Set();

@@ -4,10 +4,11 @@
  */
 import type { Logger } from "../log.ts";
 import type { OutPacket } from "../protocol/packet.ts";
-import type { AuthService, Credentials } from "./auth.ts";
+import type { AuthService, Credentials } from "./auth/auth.ts";
 import type { GroupService } from "./groups.ts";
 import type { Session } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
+import type { Stats } from "./stats.ts";
 
 export type SessionLogin =
   | { ok: true; notifies: OutPacket[] }
@@ -18,6 +19,7 @@ export class SessionService {
   readonly #auth: AuthService;
   readonly #groups: GroupService;
   readonly #log: Logger;
+  readonly #stats: Stats;
 
   readonly #defaultGroups: readonly string[];
 
@@ -27,12 +29,14 @@ export class SessionService {
     groups: GroupService,
     log: Logger,
     options: { defaultGroups: readonly string[] },
+    stats: Stats,
   ) {
     this.#registry = registry;
     this.#auth = auth;
     this.#groups = groups;
     this.#log = log;
     this.#defaultGroups = options.defaultGroups;
+    this.#stats = stats;
   }
 
   opened(session: Session): void {
@@ -45,7 +49,8 @@ export class SessionService {
    * the session itself, to be sent before the cmd 6 reply.
    */
   async login(session: Session, credentials: Credentials): Promise<SessionLogin> {
-    const result = await this.#auth.login(credentials);
+    const result = await this.#auth.login({ ...credentials, remote: session.transport.remoteAddr });
+    this.#stats.login(result.ok);
     if (!result.ok) {
       this.#log.info("login.failed", {
         session: session.id,

@@ -27,6 +27,40 @@ export interface GroupRecord {
   createdAt: number;
 }
 
+/** Who may join a group: anyone (J-IM's behaviour) or only invited users. */
+export type GroupKind = "open" | "invite";
+export type GroupRole = "owner" | "admin" | "member";
+
+export interface GroupSettings {
+  kind: GroupKind;
+  /** The member with role "owner"; "" when the group has none (created by the system). */
+  ownerId: string;
+}
+
+export interface MemberRecord {
+  userId: string;
+  role: GroupRole;
+  joinedAt: number;
+  /** Until when (ms since the epoch) the member may not send to the group; 0 = not muted. */
+  mutedUntil: number;
+}
+
+export interface GroupBan {
+  groupId: string;
+  userId: string;
+  bannedAt: number;
+  /** Who banned the user. */
+  by: string;
+}
+
+export interface GroupInvite {
+  groupId: string;
+  userId: string;
+  invitedAt: number;
+  /** Who invited the user. */
+  by: string;
+}
+
 /** A chat message as stored and delivered (J-IM ChatBody plus jim's seq). */
 export interface StoredMessage {
   /** Client-supplied or server-generated message id. */
@@ -145,13 +179,71 @@ export interface Store {
   ensureGroup(group: GroupRecord): Promise<GroupRecord>;
   /** Resolves true when the user was not a member before. */
   addMember(groupId: string, userId: string, joinedAt: number): Promise<boolean>;
-  /** Resolves true when the user was a member. */
+  /**
+   * Resolves true when the user was a member. Also drops the user's queued offline messages of
+   * the group and clears the group's ownerId when they were its owner.
+   */
   removeMember(groupId: string, userId: string): Promise<boolean>;
   isMember(groupId: string, userId: string): Promise<boolean>;
   /** Member userIds in join order, at most `limit`. */
   listMembers(groupId: string, limit: number): Promise<string[]>;
   /** The user's groups in join order. */
   listUserGroups(userId: string): Promise<GroupRecord[]>;
+  /** Groups by groupId (code point order) after `afterGroupId`, with member counts, at most `limit`. */
+  listGroups(afterGroupId: string, limit: number): Promise<(GroupRecord & { memberCount: number })[]>;
+
+  // ---- group permissions: kind, owner, roles, mutes, bans, invites, disband ----
+  /**
+   * Creates the group with its settings and, when `settings.ownerId` is set, makes that user its
+   * first member with role "owner" (joined at `group.createdAt`). Resolves false (and changes
+   * nothing) when the group exists. (ensureGroup creates "open" groups without an owner.)
+   */
+  createGroup(group: GroupRecord, settings: GroupSettings): Promise<boolean>;
+  /** The group's kind and owner; undefined when there is no such group. */
+  getGroupSettings(groupId: string): Promise<GroupSettings | undefined>;
+  /** One member's role and mute; undefined when the user is not a member. */
+  getMember(groupId: string, userId: string): Promise<MemberRecord | undefined>;
+  /** Members with their roles in join order (as listMembers), at most `limit`. */
+  listMemberRecords(groupId: string, limit: number): Promise<MemberRecord[]>;
+  /**
+   * Sets a member's role to "admin" or "member". Resolves false (and changes nothing) when the
+   * user is not a member or is the owner: ownership moves only with setGroupOwner.
+   */
+  setMemberRole(groupId: string, userId: string, role: "admin" | "member"): Promise<boolean>;
+  /**
+   * Makes the member the group's owner (ownerId and role "owner"); the previous owner, if still a
+   * member, becomes "admin". Resolves false (and changes nothing) when the user is not a member.
+   */
+  setGroupOwner(groupId: string, userId: string): Promise<boolean>;
+  /** Sets until when (ms, 0 = not muted) a member may not send; false when not a member. */
+  setMutedUntil(groupId: string, userId: string, mutedUntil: number): Promise<boolean>;
+  /**
+   * Bans the user: removes the membership (as removeMember does) and any pending invite, and
+   * records the ban (a ban already recorded is kept as it is). Resolves true when the user was a
+   * member. Rejects when the group does not exist.
+   */
+  banUser(ban: GroupBan): Promise<boolean>;
+  /** Resolves true when the user was banned. */
+  unbanUser(groupId: string, userId: string): Promise<boolean>;
+  getBan(groupId: string, userId: string): Promise<GroupBan | undefined>;
+  /** The group's bans, oldest first, at most `limit`. */
+  listBans(groupId: string, limit: number): Promise<GroupBan[]>;
+  /**
+   * Records a pending invite. Resolves false (keeping the first one) when one is pending.
+   * Rejects when the group does not exist.
+   */
+  addInvite(invite: GroupInvite): Promise<boolean>;
+  /** Resolves true when an invite was pending (accepting, declining and revoking all remove it). */
+  removeInvite(groupId: string, userId: string): Promise<boolean>;
+  /** Pending invites of one group or of one user, oldest first, at most `limit`. */
+  listInvites(of: { groupId: string } | { userId: string }, limit: number): Promise<GroupInvite[]>;
+  /**
+   * Disbands the group: deletes it with its members, bans, invites and messages (their offline
+   * entries, full-text rows and read positions too), in one transaction. The conversation's last
+   * seq is kept, so a group created later with the same id continues the sequence and no seq is
+   * ever reused. Resolves false when there is no such group.
+   */
+  deleteGroup(groupId: string): Promise<boolean>;
 
   // ---- messages ----
   /**

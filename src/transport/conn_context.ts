@@ -31,6 +31,17 @@ export function remoteAddrOf(conn: Deno.Conn): string {
   return addr.hostname !== undefined ? `${addr.hostname}:${addr.port}` : String(addr.transport);
 }
 
+/**
+ * An I/O error that only means the connection is gone: reset by the peer, a write after the peer
+ * closed (BrokenPipe), or closed by the server itself (a kick, a timeout, a slow consumer) while a
+ * read was pending, which rejects that read with Interrupted ("operation canceled") or
+ * BadResource. Not worth a warning.
+ */
+export function isConnectionGone(err: unknown): boolean {
+  return err instanceof Deno.errors.BadResource || err instanceof Deno.errors.ConnectionReset ||
+    err instanceof Deno.errors.Interrupted || err instanceof Deno.errors.BrokenPipe;
+}
+
 /** Closes a Deno.Conn, ignoring "already closed". */
 export function closeQuietly(conn: Deno.Conn): void {
   try {

@@ -8,6 +8,7 @@ import {
   closeQuietly,
   type ConnContext,
   flushThenClose,
+  isConnectionGone,
   READ_BUFFER_BYTES,
   remoteAddrOf,
 } from "./conn_context.ts";
@@ -96,7 +97,7 @@ export async function runSession(
       chunk = n === null ? null : buf.subarray(0, n);
     }
   } catch (err) {
-    if (!(err instanceof Deno.errors.BadResource || err instanceof Deno.errors.ConnectionReset)) {
+    if (!isConnectionGone(err)) {
       reason = String(err);
       ctx.log.warn("conn.error", { session: session.id, protocol: transport.protocol, error: err });
     }

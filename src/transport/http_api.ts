@@ -13,7 +13,9 @@ import { isValidId } from "../services/ids.ts";
 import type { MessageService } from "../services/messages.ts";
 import type { SessionRegistry } from "../services/session_registry.ts";
 import { constantTimeEqual } from "../services/password.ts";
-import { INDEX_HTML } from "../web/index_page.ts";
+import { APP_JS } from "../web/generated/app_bundle.ts";
+import { INDEX_CSP, INDEX_HTML } from "../web/index_page.ts";
+import { AdminApi } from "./admin_api.ts";
 
 export interface HttpReply {
   status: number;
@@ -26,6 +28,8 @@ export interface HttpApiDeps {
   messages: MessageService;
   registry: SessionRegistry;
   log: Logger;
+  /** The admin page and `/api/admin/*` (admin_api.ts); absent = not served. */
+  admin?: AdminApi;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -90,11 +94,32 @@ export class HttpApi {
       if (method !== "GET" && method !== "HEAD") return methodNotAllowed("GET, HEAD");
       return {
         status: 200,
-        headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" },
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          "cache-control": "no-cache",
+          "content-security-policy": INDEX_CSP,
+          "x-content-type-options": "nosniff",
+          "referrer-policy": "no-referrer",
+        },
         body: INDEX_HTML,
       };
     }
+    if (path === "/app.js") {
+      if (method !== "GET" && method !== "HEAD") return methodNotAllowed("GET, HEAD");
+      return {
+        status: 200,
+        headers: {
+          "content-type": "text/javascript; charset=utf-8",
+          "cache-control": "no-cache",
+          "x-content-type-options": "nosniff",
+        },
+        body: APP_JS,
+      };
+    }
     if (path === "/healthz") return json(200, { status: "ok" });
+    if (this.#deps.admin && AdminApi.handles(path)) {
+      return await this.#deps.admin.handle(req, () => this.#authorize(req, remote));
+    }
     if (path.startsWith("/api/")) {
       const denied = this.#authorize(req, remote);
       if (denied) return denied;

@@ -10,7 +10,13 @@ import {
   isWebSocketUpgrade,
 } from "../protocol/http_request.ts";
 import { serializeHttpResponse } from "../protocol/http_response.ts";
-import { closeQuietly, type ConnContext, READ_BUFFER_BYTES, remoteAddrOf } from "./conn_context.ts";
+import {
+  closeQuietly,
+  type ConnContext,
+  isConnectionGone,
+  READ_BUFFER_BYTES,
+  remoteAddrOf,
+} from "./conn_context.ts";
 import { serveWs } from "./ws_conn.ts";
 
 /** J-IM advertises `keep-alive: timeout=10`. */
@@ -111,7 +117,7 @@ export async function serveHttp(
       chunk = n === null ? null : buf.subarray(0, n);
     }
   } catch (err) {
-    if (!(err instanceof Deno.errors.BadResource || err instanceof Deno.errors.ConnectionReset)) {
+    if (!isConnectionGone(err)) {
       ctx.log.warn("http.error", { remote, error: err });
     }
   } finally {

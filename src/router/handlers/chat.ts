@@ -26,9 +26,19 @@ export async function handleChat(ctx: RequestContext): Promise<void> {
     throw err;
   }
   const { messages } = ctx.services;
-  const prepared = await messages.prepare(ctx.session.userId!, req, { sender: ctx.session });
+  const { extensions } = ctx.session;
+  let prepared;
+  try {
+    prepared = await messages.prepare(ctx.session.userId!, req, { sender: ctx.session });
+  } catch (err) {
+    // A refusal names the message it refuses, so a pipelining client can match it.
+    if (err instanceof ReplyError && extensions && req.id) {
+      throw new ReplyError(err.status, { detail: err.message, extra: { data: { id: req.id } } });
+    }
+    throw err;
+  }
   // Storing waits for the group commit; the connection's next requests need not wait for it.
-  ctx.defer(messages.commit(prepared).then((result) => ctx.reply(ackPacket(result, ctx.session.extensions))));
+  ctx.defer(messages.commit(prepared).then((result) => ackPacket(result, extensions)));
 }
 
 export function ackPacket(result: SendResult, extensions: boolean) {

@@ -8,7 +8,7 @@ import { readString } from "../../protocol/json.ts";
 import { statusPacket } from "../../protocol/packet.ts";
 import { STATUS } from "../../protocol/status.ts";
 import { chatPackets } from "../../protocol/chat_body.ts";
-import type { Credentials } from "../../services/auth.ts";
+import type { Credentials } from "../../services/auth/auth.ts";
 import type { RequestContext } from "../context.ts";
 
 export const LOGIN_OK_PACKET = statusPacket(CMD.LOGIN_RESP, STATUS.LOGIN_OK);

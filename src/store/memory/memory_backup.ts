@@ -3,7 +3,16 @@
  * version 1), taken synchronously so it is a consistent snapshot. MemoryStore.openBackup reads it
  * back into a new store.
  */
-import type { Conversation, GroupRecord, StoredMessage, UserRecord } from "../store.ts";
+import type {
+  Conversation,
+  GroupBan,
+  GroupInvite,
+  GroupKind,
+  GroupRecord,
+  GroupRole,
+  StoredMessage,
+  UserRecord,
+} from "../store.ts";
 import { type ConvState, emptyState, type Entry, type MemoryState, sentKey } from "./memory_state.ts";
 
 const FORMAT = "jim-memory-store";
@@ -16,7 +25,12 @@ interface Snapshot {
   users: UserRecord[];
   tokens: [string, string, number][];
   groups: GroupRecord[];
-  members: [string, string, number, number][];
+  /** [groupId, userId, joinedAt, ord, role, mutedUntil]; role and mutedUntil absent in older snapshots. */
+  members: [string, string, number, number, GroupRole?, number?][];
+  /** Group permissions; absent in older snapshots (open groups without owner, no bans or invites). */
+  groupSettings?: [string, GroupKind, string][];
+  bans?: [GroupBan, number][];
+  invites?: [GroupInvite, number][];
   conversations: {
     key: string;
     conversation: Conversation;
@@ -41,7 +55,18 @@ export function serializeState(st: MemoryState): string {
     members: [...st.members].flatMap(([groupId, members]) =>
       [...members].map((
         [userId, m],
-      ): [string, string, number, number] => [groupId, userId, m.joinedAt, m.ord])
+      ): Snapshot["members"][number] => [groupId, userId, m.joinedAt, m.ord, m.role, m.mutedUntil])
+    ),
+    groupSettings: [...st.groupSettings].map(([groupId, g]): [string, GroupKind, string] => [
+      groupId,
+      g.kind,
+      g.ownerId,
+    ]),
+    bans: [...st.bans.values()].flatMap((m) =>
+      [...m.values()].map((b): [GroupBan, number] => [b.ban, b.ord])
+    ),
+    invites: [...st.invites.values()].flatMap((m) =>
+      [...m.values()].map((i): [GroupInvite, number] => [i.invite, i.ord])
     ),
     conversations: [...st.conversations].map(([key, c]) => ({
       key,
@@ -70,8 +95,21 @@ export function parseState(text: string): MemoryState {
   for (const u of s.users) st.users.set(u.userId, u);
   for (const [hash, userId, expiresAt] of s.tokens) st.tokens.set(hash, { userId, expiresAt });
   for (const g of s.groups) st.groups.set(g.groupId, g);
-  for (const [groupId, userId, joinedAt, ord] of s.members) {
-    const m = { joinedAt, ord };
+  for (const [groupId, kind, ownerId] of s.groupSettings ?? []) {
+    st.groupSettings.set(groupId, { kind, ownerId });
+  }
+  for (const [ban, ord] of s.bans ?? []) {
+    let bans = st.bans.get(ban.groupId);
+    if (!bans) st.bans.set(ban.groupId, bans = new Map());
+    bans.set(ban.userId, { ban, ord });
+  }
+  for (const [invite, ord] of s.invites ?? []) {
+    let invites = st.invites.get(invite.groupId);
+    if (!invites) st.invites.set(invite.groupId, invites = new Map());
+    invites.set(invite.userId, { invite, ord });
+  }
+  for (const [groupId, userId, joinedAt, ord, role = "member", mutedUntil = 0] of s.members) {
+    const m = { joinedAt, ord, role, mutedUntil };
     let members = st.members.get(groupId);
     if (!members) st.members.set(groupId, members = new Map());
     members.set(userId, m);

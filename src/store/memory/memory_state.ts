@@ -1,6 +1,16 @@
 /** The memory store's state and the small helpers its modules share. */
 import type { JsonObject } from "../../protocol/json.ts";
-import type { Conversation, GroupRecord, NewMessage, StoredMessage, UserRecord } from "../store.ts";
+import type {
+  Conversation,
+  GroupBan,
+  GroupInvite,
+  GroupRecord,
+  GroupRole,
+  GroupSettings,
+  NewMessage,
+  StoredMessage,
+  UserRecord,
+} from "../store.ts";
 
 /** A stored message plus its global insertion number (SQLite's rowid), the final tie-breaker. */
 export interface Entry {
@@ -12,6 +22,9 @@ export interface Entry {
 export interface Membership {
   joinedAt: number;
   ord: number;
+  role: GroupRole;
+  /** ms; 0 = not muted. */
+  mutedUntil: number;
 }
 
 export interface ConvState {
@@ -32,6 +45,11 @@ export interface MemoryState {
   users: Map<string, UserRecord>;
   tokens: Map<string, { userId: string; expiresAt: number }>;
   groups: Map<string, GroupRecord>;
+  /** groupId → kind and owner (absent = open, no owner: ensureGroup's groups). */
+  groupSettings: Map<string, GroupSettings>;
+  /** groupId → userId → ban / pending invite, with an insertion number for the listing order. */
+  bans: Map<string, Map<string, { ban: GroupBan; ord: number }>>;
+  invites: Map<string, Map<string, { invite: GroupInvite; ord: number }>>;
   /** groupId → userId → membership, and the reverse index (same objects). */
   members: Map<string, Map<string, Membership>>;
   userGroups: Map<string, Map<string, Membership>>;
@@ -50,6 +68,9 @@ export function emptyState(): MemoryState {
     users: new Map(),
     tokens: new Map(),
     groups: new Map(),
+    groupSettings: new Map(),
+    bans: new Map(),
+    invites: new Map(),
     members: new Map(),
     userGroups: new Map(),
     conversations: new Map(),
@@ -88,7 +109,10 @@ export function byTime(a: Entry, b: Entry): number {
   return a.msg.createTime - b.msg.createTime || a.msg.seq - b.msg.seq || a.ord - b.ord;
 }
 
-export function byJoin(a: Membership, b: Membership): number {
+export function byJoin(
+  a: Pick<Membership, "joinedAt" | "ord">,
+  b: Pick<Membership, "joinedAt" | "ord">,
+): number {
   return a.joinedAt - b.joinedAt || a.ord - b.ord;
 }
 

@@ -11,7 +11,11 @@ import type {
   AppendResult,
   Conversation,
   ConversationSummary,
+  GroupBan,
+  GroupInvite,
   GroupRecord,
+  GroupSettings,
+  MemberRecord,
   NewMessage,
   OfflineFilter,
   RetentionPolicy,
@@ -29,11 +33,11 @@ import {
   compareCodePoints,
   conversationKey,
   emptyState,
-  type Membership,
   type MemoryState,
   sentKey,
 } from "./memory_state.ts";
 import * as messages from "./memory_messages.ts";
+import * as groups from "./memory_groups.ts";
 import { parseState, serializeState } from "./memory_backup.ts";
 
 /** Same cap as SqliteStore: listUserGroups has no limit parameter. */
@@ -134,25 +138,11 @@ export class MemoryStore implements Store {
 
   /** Rejects when the group does not exist, like SQLite's foreign key. */
   addMember(groupId: string, userId: string, joinedAt: number): Promise<boolean> {
-    return this.#run(() => {
-      if (!this.#st.groups.has(groupId)) throw new Error(`unknown group ${groupId}`);
-      let members = this.#st.members.get(groupId);
-      if (!members) this.#st.members.set(groupId, members = new Map());
-      if (members.has(userId)) return false;
-      const m: Membership = { joinedAt, ord: ++this.#st.ord };
-      members.set(userId, m);
-      let groups = this.#st.userGroups.get(userId);
-      if (!groups) this.#st.userGroups.set(userId, groups = new Map());
-      groups.set(groupId, m);
-      return true;
-    });
+    return this.#run(() => groups.addMembership(this.#st, groupId, userId, joinedAt, "member"));
   }
 
   removeMember(groupId: string, userId: string): Promise<boolean> {
-    return this.#run(() => {
-      this.#st.userGroups.get(userId)?.delete(groupId);
-      return this.#st.members.get(groupId)?.delete(userId) ?? false;
-    });
+    return this.#run(() => groups.removeMember(this.#st, groupId, userId));
   }
 
   isMember(groupId: string, userId: string): Promise<boolean> {
@@ -175,6 +165,78 @@ export class MemoryStore implements Store {
         .slice(0, MAX_USER_GROUPS)
         .map(([groupId]) => ({ ...this.#st.groups.get(groupId)! }))
     );
+  }
+
+  listGroups(afterGroupId: string, limit: number): Promise<(GroupRecord & { memberCount: number })[]> {
+    return this.#run(() =>
+      [...this.#st.groups.values()]
+        .filter((g) => compareCodePoints(g.groupId, afterGroupId) > 0)
+        .sort((a, b) => compareCodePoints(a.groupId, b.groupId))
+        .slice(0, clampCount(limit))
+        .map((g) => ({ ...g, memberCount: this.#st.members.get(g.groupId)?.size ?? 0 }))
+    );
+  }
+
+  // ---- group permissions (memory_groups.ts) ----
+
+  createGroup(group: GroupRecord, settings: GroupSettings): Promise<boolean> {
+    return this.#run(() => groups.createGroup(this.#st, group, settings));
+  }
+
+  getGroupSettings(groupId: string): Promise<GroupSettings | undefined> {
+    return this.#run(() => groups.getSettings(this.#st, groupId));
+  }
+
+  getMember(groupId: string, userId: string): Promise<MemberRecord | undefined> {
+    return this.#run(() => groups.getMember(this.#st, groupId, userId));
+  }
+
+  listMemberRecords(groupId: string, limit: number): Promise<MemberRecord[]> {
+    return this.#run(() => groups.listMembers(this.#st, groupId, limit));
+  }
+
+  setMemberRole(groupId: string, userId: string, role: "admin" | "member"): Promise<boolean> {
+    return this.#run(() => groups.setRole(this.#st, groupId, userId, role));
+  }
+
+  setGroupOwner(groupId: string, userId: string): Promise<boolean> {
+    return this.#run(() => groups.setOwner(this.#st, groupId, userId));
+  }
+
+  setMutedUntil(groupId: string, userId: string, mutedUntil: number): Promise<boolean> {
+    return this.#run(() => groups.setMuted(this.#st, groupId, userId, mutedUntil));
+  }
+
+  banUser(ban: GroupBan): Promise<boolean> {
+    return this.#run(() => groups.ban(this.#st, ban));
+  }
+
+  unbanUser(groupId: string, userId: string): Promise<boolean> {
+    return this.#run(() => groups.unban(this.#st, groupId, userId));
+  }
+
+  getBan(groupId: string, userId: string): Promise<GroupBan | undefined> {
+    return this.#run(() => groups.getBan(this.#st, groupId, userId));
+  }
+
+  listBans(groupId: string, limit: number): Promise<GroupBan[]> {
+    return this.#run(() => groups.listBans(this.#st, groupId, limit));
+  }
+
+  addInvite(invite: GroupInvite): Promise<boolean> {
+    return this.#run(() => groups.addInvite(this.#st, invite));
+  }
+
+  removeInvite(groupId: string, userId: string): Promise<boolean> {
+    return this.#run(() => groups.removeInvite(this.#st, groupId, userId));
+  }
+
+  listInvites(of: { groupId: string } | { userId: string }, limit: number): Promise<GroupInvite[]> {
+    return this.#run(() => groups.listInvites(this.#st, of, limit));
+  }
+
+  deleteGroup(groupId: string): Promise<boolean> {
+    return this.#run(() => groups.deleteGroup(this.#st, groupId));
   }
 
   // ---- messages ----

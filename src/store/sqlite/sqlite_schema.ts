@@ -158,10 +158,46 @@ function migrateV2(db: DatabaseSync): void {
   }
 }
 
+/**
+ * V3, group permissions: a group's kind ("open" = anyone joins, J-IM's behaviour; "invite") and
+ * owner, each member's role and mute, bans and pending invites. Existing groups become open
+ * groups without an owner (nobody gains powers they did not have), their members plain members.
+ */
+const V3 = `
+ALTER TABLE chat_groups ADD COLUMN kind TEXT NOT NULL DEFAULT 'open' CHECK (kind IN ('open', 'invite'));
+-- '' = no owner (groups created by the system, e.g. --default-groups).
+ALTER TABLE chat_groups ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE group_members ADD COLUMN role TEXT NOT NULL DEFAULT 'member'
+  CHECK (role IN ('owner', 'admin', 'member'));
+-- ms since the epoch; 0 = not muted.
+ALTER TABLE group_members ADD COLUMN muted_until INTEGER NOT NULL DEFAULT 0;
+
+-- Both keep their rowid: listing order is (time, rowid).
+CREATE TABLE group_bans (
+  group_id TEXT NOT NULL REFERENCES chat_groups (group_id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  banned_at INTEGER NOT NULL,
+  banned_by TEXT NOT NULL,
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_bans_by_time ON group_bans (group_id, banned_at);
+
+CREATE TABLE group_invites (
+  group_id TEXT NOT NULL REFERENCES chat_groups (group_id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  invited_at INTEGER NOT NULL,
+  invited_by TEXT NOT NULL,
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_invites_by_time ON group_invites (group_id, invited_at);
+CREATE INDEX group_invites_by_user ON group_invites (user_id, invited_at);
+`;
+
 /** MIGRATIONS[i] upgrades version i to version i + 1. Append only; never edit a shipped entry. */
 const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [
   (db) => db.exec(V1),
   migrateV2,
+  (db) => db.exec(V3),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

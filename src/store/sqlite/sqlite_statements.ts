@@ -48,6 +48,12 @@ export function prepareAll(db: DatabaseSync) {
       `SELECT ${GROUP_COLUMNS} FROM group_members gm JOIN chat_groups g ON g.group_id = gm.group_id
        WHERE gm.user_id = ? ORDER BY gm.joined_at, gm.rowid LIMIT ?`,
     ),
+    // The LIMIT applies to the groups before their members are counted (by the join-order index).
+    listGroups: p(
+      `SELECT ${GROUP_COLUMNS},
+         (SELECT COUNT(*) FROM group_members gm WHERE gm.group_id = g.group_id) AS member_count
+       FROM chat_groups g WHERE g.group_id > ? ORDER BY g.group_id LIMIT ?`,
+    ),
 
     // ---- the append batch ----
     lastSeq: p("SELECT last_seq FROM conversations WHERE conv_key = ? LIMIT 1"),

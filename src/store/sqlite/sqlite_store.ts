@@ -11,7 +11,11 @@ import type {
   AppendResult,
   Conversation,
   ConversationSummary,
+  GroupBan,
+  GroupInvite,
   GroupRecord,
+  GroupSettings,
+  MemberRecord,
   NewMessage,
   OfflineFilter,
   RetentionPolicy,
@@ -45,6 +49,7 @@ import {
 } from "./sqlite_queries.ts";
 import { type BatchItem, writeBatch, type WrittenBatch } from "./sqlite_batch.ts";
 import { copyDatabase } from "./sqlite_backup.ts";
+import * as groups from "./sqlite_groups.ts";
 
 /** listUserGroups has no limit parameter; this keeps the query bounded anyway. */
 export const MAX_USER_GROUPS = 10_000;
@@ -69,6 +74,7 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #s: Statements;
   readonly #q: Queries;
+  readonly #g: groups.GroupStatements;
   readonly #commitIntervalMs: number;
   readonly #maxBatch: number;
   readonly #beforeCommit?: (batchSize: number) => void;
@@ -82,6 +88,7 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.#s = prepareAll(db);
     this.#q = prepareQueries(db);
+    this.#g = groups.prepareGroupStatements(db);
     this.#commitIntervalMs = Math.max(0, options.commitIntervalMs ?? 2);
     this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 512));
     this.#beforeCommit = options.beforeCommit;
@@ -180,7 +187,7 @@ export class SqliteStore implements Store {
   }
 
   removeMember(groupId: string, userId: string): Promise<boolean> {
-    return this.#run(() => this.#s.removeMember.run(groupId, userId).changes > 0);
+    return this.#run(() => this.#transaction(() => groups.removeMember(this.#g, groupId, userId)));
   }
 
   isMember(groupId: string, userId: string): Promise<boolean> {
@@ -193,6 +200,80 @@ export class SqliteStore implements Store {
 
   listUserGroups(userId: string): Promise<GroupRecord[]> {
     return this.#run(() => this.#s.listUserGroups.all(userId, MAX_USER_GROUPS).map(toGroup));
+  }
+
+  listGroups(afterGroupId: string, limit: number): Promise<(GroupRecord & { memberCount: number })[]> {
+    return this.#run(() =>
+      this.#s.listGroups.all(afterGroupId, clampCount(limit)).map((r) => ({
+        ...toGroup(r),
+        memberCount: r.member_count as number,
+      }))
+    );
+  }
+
+  // ---- group permissions (sqlite_groups.ts) ----
+
+  createGroup(group: GroupRecord, settings: GroupSettings): Promise<boolean> {
+    return this.#run(() => this.#transaction(() => groups.createGroup(this.#g, group, settings)));
+  }
+
+  getGroupSettings(groupId: string): Promise<GroupSettings | undefined> {
+    return this.#run(() => groups.getSettings(this.#g, groupId));
+  }
+
+  getMember(groupId: string, userId: string): Promise<MemberRecord | undefined> {
+    return this.#run(() => groups.getMember(this.#g, groupId, userId));
+  }
+
+  listMemberRecords(groupId: string, limit: number): Promise<MemberRecord[]> {
+    return this.#run(() => groups.listMembers(this.#g, groupId, limit));
+  }
+
+  setMemberRole(groupId: string, userId: string, role: "admin" | "member"): Promise<boolean> {
+    return this.#run(() => groups.setRole(this.#g, groupId, userId, role));
+  }
+
+  setGroupOwner(groupId: string, userId: string): Promise<boolean> {
+    return this.#run(() => this.#transaction(() => groups.setOwner(this.#g, groupId, userId)));
+  }
+
+  setMutedUntil(groupId: string, userId: string, mutedUntil: number): Promise<boolean> {
+    return this.#run(() => groups.setMuted(this.#g, groupId, userId, mutedUntil));
+  }
+
+  banUser(ban: GroupBan): Promise<boolean> {
+    return this.#run(() => this.#transaction(() => groups.ban(this.#g, ban)));
+  }
+
+  unbanUser(groupId: string, userId: string): Promise<boolean> {
+    return this.#run(() => groups.unban(this.#g, groupId, userId));
+  }
+
+  getBan(groupId: string, userId: string): Promise<GroupBan | undefined> {
+    return this.#run(() => groups.getBan(this.#g, groupId, userId));
+  }
+
+  listBans(groupId: string, limit: number): Promise<GroupBan[]> {
+    return this.#run(() => groups.listBans(this.#g, groupId, limit));
+  }
+
+  addInvite(invite: GroupInvite): Promise<boolean> {
+    return this.#run(() => groups.addInvite(this.#g, invite));
+  }
+
+  removeInvite(groupId: string, userId: string): Promise<boolean> {
+    return this.#run(() => groups.removeInvite(this.#g, groupId, userId));
+  }
+
+  listInvites(of: { groupId: string } | { userId: string }, limit: number): Promise<GroupInvite[]> {
+    return this.#run(() => groups.listInvites(this.#g, of, limit));
+  }
+
+  /** Commits pending appends first, so none of the group's messages lands after the delete. */
+  deleteGroup(groupId: string): Promise<boolean> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    this.#flush();
+    return this.#run(() => this.#transaction(() => groups.deleteGroup(this.#g, groupId)));
   }
 
   // ---- messages ----
