@@ -1,5 +1,6 @@
 /**
- * jim entry point: read the configuration, start the server, stop cleanly on SIGINT/SIGTERM.
+ * jim entry point: read the configuration, start the server, stop cleanly on SIGINT/SIGTERM,
+ * reload the TLS certificate on SIGHUP.
  * Everything else lives in src/; this file is the only place with process-level side effects.
  */
 import { createApp } from "./src/app.ts";
@@ -105,6 +106,13 @@ async function main(args: string[]): Promise<number> {
     Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   });
+  if (Deno.build.os !== "windows" && resolved.config.tlsCert) {
+    // SIGHUP re-reads --tls-cert/--tls-key (a renewed certificate); open connections are kept.
+    Deno.addSignalListener("SIGHUP", () => {
+      app.log.info("server.signal", { signal: "SIGHUP" });
+      void app.reloadTls();
+    });
+  }
   await stopped;
   return 0;
 }

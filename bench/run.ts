@@ -70,6 +70,15 @@ async function startServer(kind: "relay" | "jim", dataDir: string): Promise<Serv
     "1000",
     "--log-format",
     "json",
+    // A throughput benchmark from one IP: the abuse limits (docs/protocol.md §8) would refuse it.
+    "--rate-per-connection",
+    "0",
+    "--rate-per-user",
+    "0",
+    "--connect-rate-per-ip",
+    "0",
+    "--max-connections-per-ip",
+    "0",
   ];
   const [cmd, cmdArgs] = pinned(0, args);
   const child = new Deno.Command(cmd, { args: cmdArgs, stdout: "piped", stderr: "piped" }).spawn();

@@ -6,11 +6,13 @@ import { join } from "node:path";
 import type { JimConfig } from "./config/schema.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type ListenerOptions, type ProtocolName, SniffingListener } from "./listener/listener.ts";
+import { certFingerprint, loadTlsKeyPair, type TlsKeyPair } from "./listener/tls.ts";
 import type { Services } from "./router/context.ts";
 import { Router } from "./router/router.ts";
 import { AuthService, loadAuthBackends } from "./services/auth/auth.ts";
 import { OPEN_MODE_WARNING } from "./services/auth/open.ts";
 import { Delivery } from "./services/delivery.ts";
+import { ConnectionGate, LoginGuard, RequestLimiter } from "./services/limits.ts";
 import { GroupService } from "./services/groups.ts";
 import { GroupAdminService } from "./services/group_admin.ts";
 import { MessageService } from "./services/messages.ts";
@@ -34,8 +36,14 @@ export interface App {
   readonly store: Store;
   readonly retention: RetentionJob;
   /** Bound addresses, available after start(). */
-  readonly addrs: { main: Deno.NetAddr; tcp?: Deno.NetAddr; http?: Deno.NetAddr };
+  readonly addrs: { main: Deno.NetAddr; tcp?: Deno.NetAddr; http?: Deno.NetAddr; plain?: Deno.NetAddr };
   start(): void;
+  /**
+   * Re-reads --tls-cert/--tls-key (SIGHUP) and serves new connections with them; open
+   * connections are kept. False (logged; the previous certificate stays) when TLS is off or the
+   * files do not make a usable certificate and key.
+   */
+  reloadTls(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -101,7 +109,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     passwordIterations: config.passwordIterations,
     tokenTtl: config.tokenTtl,
   }, log);
-  const groups = new GroupService(store, registry, delivery, log);
+  const groups = new GroupService(store, registry, delivery, log, { maxMembers: config.maxGroupMembers });
   const messages = new MessageService(store, registry, groups, delivery, log, {
     deliverOwn: config.deliverOwn,
     recallWindow: config.recallWindow,
@@ -113,7 +121,15 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     auth,
     groups,
     log,
-    { defaultGroups: config.defaultGroups },
+    {
+      defaultGroups: config.defaultGroups,
+      maxSessionsPerUser: config.maxSessionsPerUser,
+      loginGuard: new LoginGuard({
+        failuresPerUser: config.loginFailuresPerUser,
+        failuresPerIp: config.loginFailuresPerIp,
+        lockoutMs: config.loginLockout * 1000,
+      }),
+    },
     stats,
   );
   const services: Services = {
@@ -127,10 +143,16 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     log,
     conversations,
     stats,
+    limits: new RequestLimiter({ perConnection: config.ratePerConnection, perUser: config.ratePerUser }),
     options: { maxOfflineBatch: config.maxOfflineBatch, pushOffline: config.pushOffline },
   };
   // Shared by the app's listeners: the connection limit and the admin page count them together.
   const connections = { active: 0 };
+  // Per-IP limits at accept, shared by the listeners like the global count.
+  const gate = new ConnectionGate({
+    maxPerIp: config.maxConnectionsPerIp,
+    connectRatePerIp: config.connectRatePerIp,
+  });
   const admin = new AdminApi({
     registry,
     groups,
@@ -148,6 +170,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       maxBody: config.maxBody,
       outboxMaxBytes: config.outboxMaxBytes,
       handshakeTimeout: config.handshakeTimeout,
+      loginTimeout: config.loginTimeout,
       allowedOrigins: config.allowedOrigins,
     },
     log,
@@ -163,13 +186,15 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
   const listeners: SniffingListener[] = [];
   const addrs = {} as App["addrs"];
   let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-  const listen = (port: number, protocols: readonly ProtocolName[]) => {
+  const listen = (port: number, protocols: readonly ProtocolName[], tls?: TlsKeyPair) => {
     const opts: ListenerOptions = {
       hostname: config.host,
       port,
       protocols,
       maxConnections: config.maxConnections,
       counter: connections,
+      gate,
+      tls,
     };
     const l = new SniffingListener(opts, ctx);
     listeners.push(l);
@@ -184,10 +209,16 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     retention,
     addrs,
     start() {
-      addrs.main = listen(config.port, config.protocols).addr;
-      if (config.tcpPort >= 0) addrs.tcp = listen(config.tcpPort, ["tcp"]).addr;
-      if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"]).addr;
+      // TLS (--tls-cert/--tls-key) covers the main port and the extra ones, not --plain-port.
+      const tls = config.tlsCert || config.tlsKey
+        ? loadTlsKeyPair(config.tlsCert, config.tlsKey, config.host)
+        : undefined;
+      addrs.main = listen(config.port, config.protocols, tls).addr;
+      if (config.tcpPort >= 0) addrs.tcp = listen(config.tcpPort, ["tcp"], tls).addr;
+      if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"], tls).addr;
+      if (config.plainPort >= 0) addrs.plain = listen(config.plainPort, config.protocols).addr;
       for (const l of listeners) l.start();
+      if (tls) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
       retention.start();
       if (config.heartbeatTimeout > 0) {
         heartbeatTimer = setInterval(
@@ -200,8 +231,31 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
         protocols: config.protocols.join(","),
         tcp: addrs.tcp ? `${addrs.tcp.hostname}:${addrs.tcp.port}` : undefined,
         http: addrs.http ? `${addrs.http.hostname}:${addrs.http.port}` : undefined,
+        tls: tls ? true : undefined,
+        plain: addrs.plain ? `${addrs.plain.hostname}:${addrs.plain.port}` : undefined,
         dataDir: config.dataDir,
       });
+    },
+    async reloadTls() {
+      const tlsListeners = listeners.filter((l) => l.tls);
+      if (tlsListeners.length === 0) {
+        log.warn("tls.reload_skipped", { reason: "TLS is not configured (--tls-cert, --tls-key)" });
+        return false;
+      }
+      let pair: TlsKeyPair;
+      try {
+        pair = loadTlsKeyPair(config.tlsCert, config.tlsKey, config.host);
+      } catch (err) {
+        log.error("tls.reload_failed", { error: (err as Error).message, kept: "previous certificate" });
+        return false;
+      }
+      const swapped = await Promise.allSettled(tlsListeners.map((l) => l.reloadTls(pair)));
+      if (!swapped.every((r) => r.status === "fulfilled" && r.value)) {
+        log.error("tls.reload_failed", { error: "a listener could not be bound again (see listener.*)" });
+        return false;
+      }
+      await logCertificate(log, "tls.reloaded", config.tlsCert, pair);
+      return true;
     },
     async stop() {
       clearInterval(heartbeatTimer);
@@ -215,6 +269,11 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       log.info("server.stopped");
     },
   };
+}
+
+/** Names the certificate being served (its SHA-256) so a log shows which one is live. */
+async function logCertificate(log: Logger, event: string, path: string, pair: TlsKeyPair): Promise<void> {
+  log.info(event, { cert: path, fingerprint: await certFingerprint(pair.cert) });
 }
 
 /** J-IM §10.9: close connections silent in both directions for longer than the timeout. */

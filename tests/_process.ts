@@ -51,10 +51,17 @@ export async function spawnJim(args: string[], env: Record<string, string> = {})
   const { promise: portPromise, resolve: resolvePort, reject: rejectPort } = Promise.withResolvers<number>();
   (async () => {
     const decoder = new TextDecoder();
+    let started = false;
     for await (const chunk of child.stderr) {
       err += decoder.decode(chunk, { stream: true });
+      // Only until the line is found: matching the whole, ever longer log on every chunk made a
+      // long-running child's output cost quadratic time (tests/fuzz_test.ts logs megabytes).
+      if (started) continue;
       const m = err.match(/"event":"server.started","main":"[^"]*:(\d+)"/);
-      if (m) resolvePort(Number(m[1]));
+      if (m) {
+        started = true;
+        resolvePort(Number(m[1]));
+      }
     }
     rejectPort(new Error(`jim exited before listening:\n${err}`));
   })();

@@ -219,6 +219,8 @@ Deno.test("admin: kick closes every TCP and WebSocket session of the user", asyn
     assert.deepEqual(r.json, { closed: 2 });
     await aliceTcp.waitClosed();
     await aliceWs.waitClosed();
+    // KICKED_CLOSE_CODE: clients do not reconnect on their own after an operator's kick.
+    assert.equal(aliceWs.closeCode, 4001);
     await waitOffline(server, "alice");
     assert.equal(server.app.services.registry.isOnline("bob"), true);
     assert.equal(bob.closed, false);

@@ -308,3 +308,40 @@ Deno.test("cmd 19: the sender gets no offline copy of its own group message", as
     await expectNext(u1, 20, offlineReply("u1", {}));
   });
 });
+
+Deno.test("cmd 19: peers and groups named like Object.prototype members are ordinary keys", async () => {
+  // Found by tests/fuzz_test.ts: friends["constructor"] was Object's constructor (10027).
+  await withServer(async (server) => {
+    const names = ["constructor", "__proto__", "toString"];
+    await registerOffline(server, "u1");
+    for (const name of names) {
+      const c = await loggedInTcp(server, name);
+      await sendPrivate(c, "u1", `from-${name}`, 1000, BODY.offline);
+      await join(c, name);
+      await sendGroup(c, name, `in-${name}`, 2000);
+      c.close();
+    }
+    const u1 = await loggedInTcp(server, "u1");
+    const lists = (body: (name: string) => string) =>
+      Object.fromEntries(names.map((name) => [name, [body(name)]])) as Lists;
+    await u1.send(19, { type: 0, userId: "u1" });
+    await expectNext(u1, 20, offlineReply("u1", lists((n) => priv(n, "u1", `from-${n}`, 1000))));
+    for (const name of names) {
+      await u1.send(19, { type: 1, userId: "u1", fromUserId: name });
+      await expectNext(u1, 20, historyReply("u1", { [name]: [priv(name, "u1", `from-${name}`, 1000)] }));
+    }
+    // A member reads a group named "__proto__".
+    const member = await loggedInTcp(server, "__proto__");
+    await member.next(9); // its group's notify at login
+    await member.send(19, { type: 1, userId: "__proto__", groupId: "__proto__" });
+    await expectNext(
+      member,
+      20,
+      historyReply(
+        "__proto__",
+        {},
+        Object.fromEntries([["__proto__", [grp("__proto__", "__proto__", "in-__proto__", 2000)]]]),
+      ),
+    );
+  });
+});

@@ -22,6 +22,11 @@ export type PacketFilter = (p: ReceivedPacket) => boolean;
 export interface ConnectOptions {
   hostname?: string;
   port: number;
+  /** Connect over TLS (a jim with --tls-cert): TLS-wrapped TCP frames, or wss for connectWs. */
+  tls?: {
+    /** Certificates to trust besides the system's (PEM), e.g. a test CA. */
+    caCerts?: string[];
+  };
 }
 
 const decoder = new TextDecoder();
@@ -47,7 +52,7 @@ export class JimClient {
   }
 
   static async connectTcp(options: ConnectOptions): Promise<JimClient> {
-    const conn = await Deno.connect({ hostname: options.hostname ?? "127.0.0.1", port: options.port });
+    const conn = await dial(options);
     const client = new JimClient(conn, "tcp");
     client.#readTcp(new Uint8Array(0));
     return client;
@@ -58,7 +63,7 @@ export class JimClient {
     options: ConnectOptions & { path?: string; headers?: Record<string, string> },
   ): Promise<JimClient> {
     const hostname = options.hostname ?? "127.0.0.1";
-    const conn = await Deno.connect({ hostname, port: options.port });
+    const conn = await dial(options);
     let request = buildWsUpgradeRequest(`${hostname}:${options.port}`, options.path ?? "/", generateWsKey());
     if (options.headers) {
       const extra = Object.entries(options.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
@@ -251,6 +256,20 @@ export class JimClient {
       this.#markClosed();
     }
   }
+}
+
+/** A TCP connection, or a TLS one whose handshake succeeded (a certificate error rejects here). */
+async function dial(options: ConnectOptions): Promise<Deno.Conn> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  if (!options.tls) return await Deno.connect({ hostname, port: options.port });
+  const conn = await Deno.connectTls({ hostname, port: options.port, caCerts: options.tls.caCerts });
+  try {
+    await conn.handshake();
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+  return conn;
 }
 
 function randomMask(): Uint8Array {

@@ -56,12 +56,23 @@ export interface PendingChat {
 
 export type ConnectionStatus = "connecting" | "online" | "reconnecting" | "offline";
 
+/**
+ * WebSocket close code of a session closed by an operator (the server's KICKED_CLOSE_CODE in
+ * src/services/session.ts): the client must not reconnect on its own.
+ */
+export const KICKED_CLOSE_CODE = 4001;
+
 export interface ClientEvents {
   status: (status: ConnectionStatus) => void;
   /** Every successful login, the first and each one after a reconnect. */
   login: (info: { reconnect: boolean }) => void;
   /** The server refused the credentials (10008); the client stops. */
   loginFailed: (error: JimError) => void;
+  /**
+   * An operator closed the session (WebSocket close code KICKED_CLOSE_CODE, 4001): the client
+   * stops (no automatic reconnect) and goes offline.
+   */
+  kicked: (info: { reason: string }) => void;
   /** A message the client had not seen; `live` false when it came from the catch-up sync. */
   message: (message: ChatMessage, info: { live: boolean }) => void;
   /** The conversation list fetched after each login (before the catch-up). */
@@ -404,7 +415,7 @@ export class JimWsClient {
       }
       if (body && typeof body === "object") this.#onPacket(body);
     };
-    ws.onclose = () => this.#onClose(ws);
+    ws.onclose = (e: CloseEvent) => this.#onClose(ws, e.code, e.reason);
     ws.onerror = () => {
       // A close event follows.
     };
@@ -430,8 +441,10 @@ export class JimWsClient {
     this.#onClose(ws);
   }
 
-  #onClose(ws: WebSocket): void {
+  #onClose(ws: WebSocket, code?: number, reason = ""): void {
     if (ws === this.#ws) {
+      const kicked = code === KICKED_CLOSE_CODE && !this.#stopped;
+      if (kicked) this.#stopped = true;
       this.#ws = undefined;
       this.#online = false;
       clearInterval(this.#ticker);
@@ -447,6 +460,7 @@ export class JimWsClient {
         this.#settleLogin.reject(new JimError("connection closed before login"));
         for (const chat of this.#outbox.splice(0)) chat.reject(lost);
         this.#setStatus("offline");
+        if (kicked) this.#emit("kicked", { reason });
       } else {
         this.#scheduleReconnect();
       }

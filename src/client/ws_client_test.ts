@@ -10,8 +10,10 @@ import {
   connect,
   JimError,
   type JimWsClient,
+  KICKED_CLOSE_CODE,
   loginUrl,
 } from "./ws_client.ts";
+import { KICKED_CLOSE_CODE as SERVER_KICKED_CLOSE_CODE } from "../services/session.ts";
 
 const FAST: ClientOptions = { reconnect: { minDelayMs: 50, maxDelayMs: 200 } };
 
@@ -298,5 +300,29 @@ Deno.test("ws client: a refused login after a reconnect stops the client", async
     await waitFor("loginFailed", () => failures.length === 1);
     assert.equal(failures[0][0].code, 10008);
     await waitFor("offline", () => alice.status === "offline");
+  });
+});
+
+Deno.test("ws client: an operator's kick (close code 4001) stops it: offline, a kicked event, no reconnect", async () => {
+  assert.equal(KICKED_CLOSE_CODE, SERVER_KICKED_CLOSE_CODE);
+  await withServer(async (server, open) => {
+    const alice = await open("alice", FAST);
+    const kicked = collect(alice, "kicked");
+    const statuses = collect(alice, "status");
+    // Kick an idle client: the server closes the socket right after its close frame, and a
+    // request still unread on the server's side would turn that into a reset that loses the code.
+    const synced = collect(alice, "synced");
+    await waitFor("login catch-up", () => synced.length === 1);
+    for (const session of server.app.services.registry.sessionsOf("alice")) session.kick("admin kick");
+    await waitFor("kicked event", () => kicked.length === 1);
+    assert.equal(alice.status, "offline");
+    const after = alice.sendChat({ peer: "alice" }, "after the kick");
+    assert.ok((await after.ack.then(() => undefined, (e) => e)) instanceof JimError);
+    // FAST reconnects within 200 ms: give it several times that, then check nobody came back.
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(server.app.services.registry.isOnline("alice"), false);
+    assert.deepEqual(statuses.map(([s]) => s), ["offline"]);
+    alice.reconnectNow();
+    assert.equal(alice.status, "offline");
   });
 });

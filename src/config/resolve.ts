@@ -88,6 +88,48 @@ function crossCheck(
     });
   }
   problems.push(...authProblems(config, nameOf));
+  problems.push(...tlsProblems(config, nameOf));
+  return problems;
+}
+
+/** TLS needs both a certificate and a key; --plain-port only makes sense beside a TLS port. */
+function tlsProblems(config: Record<string, unknown>, nameOf: (key: string) => string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const cert = config.tlsCert as string;
+  const key = config.tlsKey as string;
+  if (cert && !key) {
+    problems.push({
+      key: nameOf("tlsKey"),
+      message: "required with --tls-cert (both or neither)",
+      option: "tlsKey",
+    });
+  }
+  if (key && !cert) {
+    problems.push({
+      key: nameOf("tlsCert"),
+      message: "required with --tls-key (both or neither)",
+      option: "tlsCert",
+    });
+  }
+  const plainPort = config.plainPort as number;
+  if (plainPort >= 0 && !(cert && key)) {
+    problems.push({
+      key: nameOf("plainPort"),
+      message: "needs --tls-cert and --tls-key (without TLS every port is plain text)",
+      option: "plainPort",
+    });
+  }
+  if (plainPort > 0) {
+    for (const other of ["port", "tcpPort", "httpPort"]) {
+      if (plainPort === config[other]) {
+        problems.push({
+          key: nameOf("plainPort"),
+          message: `must differ from ${other} (${plainPort})`,
+          option: "plainPort",
+        });
+      }
+    }
+  }
   return problems;
 }
 

@@ -417,3 +417,26 @@ Deno.test("resolve: --auth jwt needs a key, --auth webhook a URL, named in the e
   assert.equal(hook.config.authWebhookTimeout, 3000);
   assert.equal(resolveConfig(["--auth", "open"], {}, noFile).config.auth, "open");
 });
+
+Deno.test("resolve: TLS needs both --tls-cert and --tls-key; --plain-port needs TLS and its own port", () => {
+  const ok = resolveConfig(["--tls-cert", "c.pem", "--tls-key", "k.pem", "--plain-port", "9000"], {}, noFile);
+  assert.equal(ok.config.tlsCert, "c.pem");
+  assert.equal(ok.config.tlsKey, "k.pem");
+  assert.equal(ok.config.plainPort, 9000);
+  assert.equal(resolveConfig([], {}, noFile).config.plainPort, -1);
+
+  let problems = problemsOf(() => resolveConfig(["--tls-cert", "c.pem"], {}, noFile));
+  assert.deepEqual(problems.map((p) => [p.key, p.option]), [["--tls-key", "tlsKey"]]);
+  problems = problemsOf(() => resolveConfig([], { JIM_TLS_KEY: "k.pem" }, noFile));
+  assert.deepEqual(problems.map((p) => [p.key, p.option]), [["--tls-cert", "tlsCert"]]);
+  problems = problemsOf(() => resolveConfig(["--plain-port", "0"], {}, noFile));
+  assert.deepEqual(problems.map((p) => p.key), ["--plain-port"]);
+  assert.match(problems[0].message, /--tls-cert/);
+  problems = problemsOf(() =>
+    resolveConfig(["--tls-cert", "c", "--tls-key", "k", "--port", "9000", "--plain-port", "9000"], {}, noFile)
+  );
+  assert.deepEqual(problems.map((p) => [p.key, p.message]), [[
+    "--plain-port",
+    "must differ from port (9000)",
+  ]]);
+});

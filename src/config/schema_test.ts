@@ -24,6 +24,9 @@ const EXPECTED: [string, string, string][] = [
   ["protocols", "--protocols", "JIM_PROTOCOLS"],
   ["tcpPort", "--tcp-port", "JIM_TCP_PORT"],
   ["httpPort", "--http-port", "JIM_HTTP_PORT"],
+  ["tlsCert", "--tls-cert", "JIM_TLS_CERT"],
+  ["tlsKey", "--tls-key", "JIM_TLS_KEY"],
+  ["plainPort", "--plain-port", "JIM_PLAIN_PORT"],
   ["defaultGroups", "--default-groups", "JIM_DEFAULT_GROUPS"],
   ["allowedOrigins", "--allowed-origins", "JIM_ALLOWED_ORIGINS"],
   ["passwordIterations", "--password-iterations", "JIM_PASSWORD_ITERATIONS"],
@@ -41,6 +44,16 @@ const EXPECTED: [string, string, string][] = [
   ["maxConnections", "--max-connections", "JIM_MAX_CONNECTIONS"],
   ["outboxMaxBytes", "--outbox-max-bytes", "JIM_OUTBOX_MAX_BYTES"],
   ["handshakeTimeout", "--handshake-timeout", "JIM_HANDSHAKE_TIMEOUT"],
+  ["loginTimeout", "--login-timeout", "JIM_LOGIN_TIMEOUT"],
+  ["maxConnectionsPerIp", "--max-connections-per-ip", "JIM_MAX_CONNECTIONS_PER_IP"],
+  ["connectRatePerIp", "--connect-rate-per-ip", "JIM_CONNECT_RATE_PER_IP"],
+  ["maxSessionsPerUser", "--max-sessions-per-user", "JIM_MAX_SESSIONS_PER_USER"],
+  ["ratePerConnection", "--rate-per-connection", "JIM_RATE_PER_CONNECTION"],
+  ["ratePerUser", "--rate-per-user", "JIM_RATE_PER_USER"],
+  ["maxGroupMembers", "--max-group-members", "JIM_MAX_GROUP_MEMBERS"],
+  ["loginFailuresPerUser", "--login-failures-per-user", "JIM_LOGIN_FAILURES_PER_USER"],
+  ["loginFailuresPerIp", "--login-failures-per-ip", "JIM_LOGIN_FAILURES_PER_IP"],
+  ["loginLockout", "--login-lockout", "JIM_LOGIN_LOCKOUT"],
   ["maxOfflineBatch", "--max-offline-batch", "JIM_MAX_OFFLINE_BATCH"],
   ["pushOffline", "--push-offline", "JIM_PUSH_OFFLINE"],
   ["deliverOwn", "--deliver-own", "JIM_DELIVER_OWN"],
@@ -114,8 +127,18 @@ Deno.test("schema: documented defaults and ranges", () => {
   assert.equal(c.authWebhookCache, 30);
   assert.equal(findOption("jwtSecret")?.secret, true);
   assert.equal(c.maxConnections, 100000);
-  assert.equal(c.outboxMaxBytes, 4194304);
+  assert.equal(c.outboxMaxBytes, 1048576);
   assert.equal(c.handshakeTimeout, 10000);
+  assert.equal(c.loginTimeout, 30000);
+  assert.equal(c.maxConnectionsPerIp, 1000);
+  assert.equal(c.connectRatePerIp, 100);
+  assert.equal(c.maxSessionsPerUser, 50);
+  assert.equal(c.ratePerConnection, 200);
+  assert.equal(c.ratePerUser, 500);
+  assert.equal(c.maxGroupMembers, 10000);
+  assert.equal(c.loginFailuresPerUser, 5);
+  assert.equal(c.loginFailuresPerIp, 20);
+  assert.equal(c.loginLockout, 60);
   assert.equal(c.maxOfflineBatch, 1000);
   assert.equal(c.config, "");
   assert.equal(describeConstraint(findOption("port")!), "0..65535");

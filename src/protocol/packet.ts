@@ -1,14 +1,20 @@
 /**
  * Outgoing packets: a command code and a JSON body, encoded once (alphabetical keys, no nulls)
- * and shared by every receiver, whatever its transport.
+ * and shared by every receiver, whatever its transport. The framed bytes are shared too: a group
+ * fan-out allocates one TCP frame and one WebSocket frame, not one per receiver, and the outboxes
+ * of slow receivers hold references to them rather than copies.
  */
+import { encodeTcpFrame } from "./frame.ts";
 import { encodeJson, type JsonObject } from "./json.ts";
+import { encodeWsText } from "./ws_frame.ts";
 import type { Status } from "./status.ts";
 
 export class OutPacket {
   readonly command: number;
   readonly body: JsonObject;
   #bytes: Uint8Array | undefined;
+  #tcpFrame: Uint8Array | undefined;
+  #wsFrame: Uint8Array | undefined;
 
   constructor(command: number, body: JsonObject) {
     this.command = command;
@@ -18,6 +24,16 @@ export class OutPacket {
   /** The UTF-8 JSON body, encoded on first use and cached. */
   get bytes(): Uint8Array {
     return this.#bytes ??= encodeJson(this.body);
+  }
+
+  /** The J-IM TCP frame without synSeq, encoded on first use and cached (never modify it). */
+  get tcpFrame(): Uint8Array {
+    return this.#tcpFrame ??= encodeTcpFrame(this.command, this.bytes);
+  }
+
+  /** The (unmasked) WebSocket text frame, encoded on first use and cached (never modify it). */
+  get wsFrame(): Uint8Array {
+    return this.#wsFrame ??= encodeWsText(this.bytes);
   }
 }
 

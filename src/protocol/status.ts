@@ -39,7 +39,7 @@ export const STATUS = {
   FORBIDDEN: { code: 10024, msg: "forbidden 没有权限" },
   /** The target user does not exist. */
   USER_NOT_FOUND: { code: 10025, msg: "user not found 用户不存在" },
-  /** A size, rate or connection limit was hit. */
+  /** A request rate limit was hit (docs/protocol.md §8); the connection stays. */
   LIMIT_EXCEEDED: { code: 10026, msg: "limit exceeded 超出限制" },
   /** The server failed unexpectedly; the details are in the server log. */
   INTERNAL_ERROR: { code: 10027, msg: "internal error 服务器内部错误" },
@@ -79,6 +79,10 @@ export const STATUS = {
   NOT_GROUP_MEMBER: { code: 10043, msg: "not a group member 该用户不是群成员" },
   /** The invited user is already a member. */
   ALREADY_GROUP_MEMBER: { code: 10044, msg: "already a group member 已是群成员" },
+
+  // ---- limits (docs/protocol.md §8) ----
+  /** cmd 6: the user already has --max-sessions-per-user connections logged in; the connection closes. */
+  TOO_MANY_SESSIONS: { code: 10050, msg: "too many sessions 登录连接数超出限制" },
 } as const;
 
 export type Status = typeof STATUS[keyof typeof STATUS];

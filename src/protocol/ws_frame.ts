@@ -181,6 +181,11 @@ export class WsFrameDecoder {
     return this.#done;
   }
 
+  /** True while a frame header, a frame's payload or a fragmented message is incomplete. */
+  get partial(): boolean {
+    return !this.#done && (this.#hdrLen > 0 || this.#inPayload || this.#msgOpcode !== 0);
+  }
+
   /** Decodes `chunk`; throws WsProtocolError (with the events decoded before it) on a violation. */
   push(chunk: Uint8Array): WsEvent[] {
     const events: WsEvent[] = [];

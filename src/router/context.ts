@@ -7,6 +7,7 @@ import type { ConversationService } from "../services/conversations.ts";
 import type { Delivery } from "../services/delivery.ts";
 import type { GroupAdminService } from "../services/group_admin.ts";
 import type { GroupService } from "../services/groups.ts";
+import type { RequestLimiter } from "../services/limits.ts";
 import type { MessageService } from "../services/messages.ts";
 import type { Session } from "../services/session.ts";
 import type { SessionRegistry } from "../services/session_registry.ts";
@@ -26,6 +27,8 @@ export interface Services {
   readonly conversations: ConversationService;
   /** Counters, rates and recent errors for the admin page. */
   readonly stats: Stats;
+  /** Request rates per connection and per user (--rate-per-connection, --rate-per-user). */
+  readonly limits: RequestLimiter;
   readonly options: {
     /** Most offline messages in one cmd 20 reply or push batch. */
     readonly maxOfflineBatch: number;

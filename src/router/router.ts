@@ -8,11 +8,30 @@ import { JsonBodyError, type JsonObject, parseJsonObject } from "../protocol/jso
 import { type OutPacket, statusPacket } from "../protocol/packet.ts";
 import { STATUS } from "../protocol/status.ts";
 import { DisconnectError, ReplyError } from "../services/errors.ts";
+import { LIMIT_CLOSE_CODE, STRIKE_WINDOW_MS } from "../services/limits.ts";
 import type { Session } from "../services/session.ts";
 import type { RequestContext, Route, Services } from "./context.ts";
 import { ROUTES } from "./routes.ts";
 
 const EMPTY_BODY: JsonObject = Object.freeze({}) as JsonObject;
+
+/** True at most once per window for a session. */
+class OncePerSessionWindow {
+  readonly #windowMs: number;
+  readonly #last = new WeakMap<Session, number>();
+
+  constructor(windowMs: number) {
+    this.#windowMs = windowMs;
+  }
+
+  check(session: Session): boolean {
+    const now = Date.now();
+    const last = this.#last.get(session);
+    if (last !== undefined && now - last < this.#windowMs) return false;
+    this.#last.set(session, now);
+    return true;
+  }
+}
 
 /**
  * Deferred requests one connection may have in flight. Past it the router waits for the oldest
@@ -27,6 +46,8 @@ export class Router {
   readonly #log: Logger;
   readonly #routes: ReadonlyMap<number, Route>;
   readonly #deferred = new WeakMap<Session, Promise<void>[]>();
+  /** One rate-limit log line per connection per window. */
+  readonly #limitLog = new OncePerSessionWindow(STRIKE_WINDOW_MS);
 
   constructor(services: Services, routes: ReadonlyMap<number, Route> = ROUTES) {
     this.#services = services;
@@ -37,13 +58,18 @@ export class Router {
   /** A J-IM TCP frame: the header's cmd routes, the body is JSON (the body's `cmd` is ignored). */
   async dispatchFrame(session: Session, cmd: number, body: Uint8Array, synSeq: number): Promise<void> {
     const route = this.#routes.get(cmd);
-    if (!route) return this.#reply(session, UNKNOWN_CMD_PACKET, synSeq);
+    // Unknown commands and bad bodies count against the request rate too.
+    if (!route) {
+      if (this.#admit(session, cmd, EMPTY_BODY, synSeq)) this.#reply(session, UNKNOWN_CMD_PACKET, synSeq);
+      return;
+    }
     let parsed = EMPTY_BODY;
     if (!route.rawBody) {
       try {
         parsed = body.length === 0 ? EMPTY_BODY : parseJsonObject(body);
       } catch (err) {
-        return this.#badBody(session, cmd, err, synSeq);
+        if (this.#admit(session, cmd, EMPTY_BODY, synSeq)) this.#badBody(session, cmd, err, synSeq);
+        return;
       }
     }
     await this.#run(session, route, cmd, parsed, synSeq);
@@ -55,7 +81,8 @@ export class Router {
     try {
       parsed = parseJsonObject(message);
     } catch {
-      return this.#reply(session, UNKNOWN_CMD_PACKET, 0);
+      if (this.#admit(session, CMD.UNKNOWN, EMPTY_BODY, 0)) this.#reply(session, UNKNOWN_CMD_PACKET, 0);
+      return;
     }
     let cmd: number | undefined;
     try {
@@ -65,7 +92,10 @@ export class Router {
       cmd = undefined;
     }
     const route = cmd === undefined ? undefined : this.#routes.get(cmd);
-    if (!route || cmd === undefined) return this.#reply(session, UNKNOWN_CMD_PACKET, 0);
+    if (!route || cmd === undefined) {
+      if (this.#admit(session, CMD.UNKNOWN, EMPTY_BODY, 0)) this.#reply(session, UNKNOWN_CMD_PACKET, 0);
+      return;
+    }
     await this.#run(session, route, cmd, parsed, 0);
   }
 
@@ -73,10 +103,18 @@ export class Router {
   async dispatchObject(session: Session, cmd: number, body: JsonObject): Promise<void> {
     const route = this.#routes.get(cmd);
     if (!route) return this.#reply(session, UNKNOWN_CMD_PACKET, 0);
-    await this.#run(session, route, cmd, body, 0);
+    await this.#run(session, route, cmd, body, 0, false);
   }
 
-  async #run(session: Session, route: Route, cmd: number, body: JsonObject, synSeq: number): Promise<void> {
+  async #run(
+    session: Session,
+    route: Route,
+    cmd: number,
+    body: JsonObject,
+    synSeq: number,
+    fromClient = true,
+  ): Promise<void> {
+    if (fromClient && !this.#admit(session, cmd, body, synSeq)) return;
     if (route.requiresLogin && !session.user) {
       return this.#reply(session, statusPacket(replyCommandOf(cmd), STATUS.NOT_LOGGED_IN), synSeq);
     }
@@ -132,6 +170,47 @@ export class Router {
   #lastDeferred(session: Session): Promise<void> | undefined {
     const queue = this.#deferred.get(session);
     return queue && queue.length > 0 ? queue[queue.length - 1] : undefined;
+  }
+
+  /**
+   * Request rates (--rate-per-connection, --rate-per-user): every request a client sends takes a
+   * token. Without one it is answered 10026 (the connection stays; extension sessions get
+   * `data.retryAfter` in ms, and for a chat its `id`); after STRIKES_TO_DISCONNECT refusals
+   * within STRIKE_WINDOW_MS the connection is closed after that reply.
+   */
+  #admit(session: Session, cmd: number, body: JsonObject, synSeq: number): boolean {
+    const limits = this.#services.limits;
+    const wait = limits.admit(session);
+    if (wait === 0) return true;
+    const disconnect = limits.strike(session);
+    let extra: JsonObject | undefined;
+    if (session.extensions) {
+      const id = cmd === CMD.CHAT_REQ ? body.id : undefined;
+      extra = { data: typeof id === "string" ? { id, retryAfter: wait } : { retryAfter: wait } };
+    }
+    const packet = statusPacket(replyCommandOf(cmd), STATUS.LIMIT_EXCEEDED, extra);
+    if (!disconnect) {
+      if (this.#limitLog.check(session)) {
+        this.#log.info("request.rate_limited", { session: session.id, userId: session.userId, cmd });
+        this.#recordError(session, cmd, "request.rate_limited", STATUS.LIMIT_EXCEEDED.code, "rate limited");
+      }
+      this.#replyInOrder(session, cmd, packet, synSeq);
+      return false;
+    }
+    this.#log.info("request.rate_disconnect", {
+      session: session.id,
+      userId: session.userId,
+      remote: session.transport.remoteAddr,
+    });
+    this.#recordError(session, cmd, "request.rate_disconnect", STATUS.LIMIT_EXCEEDED.code, "rate limited");
+    const closeNow = () => {
+      this.#reply(session, packet, synSeq);
+      session.close("rate limit", LIMIT_CLOSE_CODE);
+    };
+    const pending = this.#lastDeferred(session);
+    if (pending) this.#defer(session, cmd, pending.then(closeNow), synSeq);
+    else closeNow();
+    return false;
   }
 
   /** A handler's reply leaves after the replies of earlier requests that are still deferred. */

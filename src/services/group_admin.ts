@@ -103,6 +103,8 @@ export class GroupAdminService {
         if (!settings) throw refused(JOIN_RESULT.UNKNOWN, `group ${groupId} vanished`);
       }
       if (await this.#store.getBan(groupId, userId)) throw refused(JOIN_RESULT.IN_BACKLIST, "banned");
+      // --max-group-members; checked before the invite is used up, so it stays for a later try.
+      if (await this.#groups.isFull(groupId)) throw refused(JOIN_RESULT.GROUP_FULL, "group full");
       const invited = await this.#store.removeInvite(groupId, userId);
       if (settings.kind === "invite" && !invited) throw refused(JOIN_RESULT.UNKNOWN, "invite-only group");
       await this.#groups.addMember(groupId, userId);
@@ -126,6 +128,13 @@ export class GroupAdminService {
       if (!await this.#store.getUser(userId)) throw new ReplyError(STATUS.USER_NOT_FOUND);
       if (await this.#store.isMember(groupId, userId)) throw new ReplyError(STATUS.ALREADY_GROUP_MEMBER);
       if (await this.#store.getBan(groupId, userId)) throw new ReplyError(STATUS.GROUP_BANNED);
+      if (await this.#groups.isFull(groupId)) {
+        // --max-group-members: J-IM's GROUP_FULL, in the invite's reply command (cmd 37).
+        throw new ReplyError(STATUS.JOIN_GROUP_FAILED, {
+          extra: { result: JOIN_RESULT.GROUP_FULL },
+          detail: "group full",
+        });
+      }
       if (await this.#store.addInvite({ groupId, userId, invitedAt: Date.now(), by })) {
         this.#notify(CMD.GROUP_INVITE_RESP, data, groupId, userId, caller);
         this.#log.info("group.invited", { groupId, userId, by });

@@ -14,7 +14,7 @@ import type { Delivery } from "./delivery.ts";
 import type { Session, SessionUser } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
 
-/** Upper bound on members loaded for one group (J-IM has none; groups limits come later). */
+/** Upper bound on members loaded for one group, and so on --max-group-members (J-IM has none). */
 export const MAX_GROUP_MEMBERS = 100_000;
 
 export class GroupService {
@@ -27,11 +27,26 @@ export class GroupService {
   /** groupId → userId → mutedUntil of senders seen since start, loaded lazily, kept in step with mutes. */
   readonly #mutes = new Map<string, Map<string, number>>();
 
-  constructor(store: Store, registry: SessionRegistry, delivery: Delivery, log: Logger) {
+  /** --max-group-members. */
+  readonly maxMembers: number;
+
+  constructor(
+    store: Store,
+    registry: SessionRegistry,
+    delivery: Delivery,
+    log: Logger,
+    options: { maxMembers?: number } = {},
+  ) {
     this.#store = store;
     this.#registry = registry;
     this.#delivery = delivery;
     this.#log = log;
+    this.maxMembers = Math.min(options.maxMembers ?? MAX_GROUP_MEMBERS, MAX_GROUP_MEMBERS);
+  }
+
+  /** True when the group has --max-group-members members: nobody else may join (GROUP_FULL). */
+  async isFull(groupId: string): Promise<boolean> {
+    return (await this.members(groupId)).size >= this.maxMembers;
   }
 
   /**

@@ -214,7 +214,7 @@ export class AdminApi {
     if (!isValidId(userId)) return error(400, "userId is required");
     let closed = 0;
     for (const session of [...this.#deps.registry.sessionsOf(userId)]) {
-      session.close("closed by admin");
+      session.kick("closed by admin");
       closed++;
     }
     this.#deps.log.info("admin.kick", { userId, sessions: closed });

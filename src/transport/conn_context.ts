@@ -9,8 +9,13 @@ export interface TransportLimits {
   maxBody: number;
   /** Bytes queued for one connection before it is dropped as a slow consumer. */
   outboxMaxBytes: number;
-  /** Time allowed for the first bytes and for a complete HTTP head (ms). */
+  /**
+   * Time allowed for the first bytes, for a complete HTTP head, and for each TCP frame or
+   * WebSocket message to complete once its first byte arrived (ms).
+   */
   handshakeTimeout: number;
+  /** Time a TCP or WebSocket connection may stay without logging in (ms); 0 = no limit. Default 0. */
+  loginTimeout?: number;
   /** Origins allowed to open WebSockets; empty = any. */
   allowedOrigins: readonly string[];
 }

@@ -13,6 +13,7 @@ import {
   remoteAddrOf,
 } from "./conn_context.ts";
 import { ConnWriter } from "./conn_writer.ts";
+import { LIMIT_CLOSE_CODE } from "../services/limits.ts";
 
 export abstract class ConnTransport implements SessionTransport {
   abstract readonly protocol: Protocol;
@@ -25,8 +26,8 @@ export abstract class ConnTransport implements SessionTransport {
     this.conn = conn;
     this.remoteAddr = remoteAddrOf(conn);
     // Overflow policy: a client that stops reading is cut off at once, nothing more is queued.
-    this.writer = new ConnWriter(conn, ctx.limits.outboxMaxBytes, () => {
-      ctx.log.info("conn.slow_consumer", { protocol: this.protocol, remote: this.remoteAddr });
+    this.writer = new ConnWriter(conn, ctx.limits.outboxMaxBytes, (held) => {
+      ctx.log.info("conn.slow_consumer", { protocol: this.protocol, remote: this.remoteAddr, held });
       this.#closing = true;
       closeQuietly(conn);
     });
@@ -61,9 +62,21 @@ export abstract class ConnTransport implements SessionTransport {
 export type ChunkHandler = (chunk: Uint8Array, session: Session) => Promise<string | undefined>;
 
 /**
+ * The decoder's progress, for the frame deadline: -1 when no frame (TCP frame, WebSocket
+ * message) is incomplete, otherwise how many frames have completed so far (any count that grows
+ * whenever one completes).
+ */
+export type FrameProgress = () => number;
+
+/**
  * Runs a session over a connection: registers it, feeds every chunk (starting with `first`)
  * to `onChunk` until the peer or the server ends it, then unregisters it and closes the socket
  * after a bounded flush. Requests are handled in order; while one is handled nothing is read.
+ *
+ * Slowloris limits: a connection that has not logged in within `loginTimeout` is closed, and so
+ * is one whose incomplete frame (per `progress`) does not complete within `handshakeTimeout` of
+ * the server starting to wait for its rest (time spent handling requests does not count, and
+ * trickling bytes does not extend it).
  */
 export async function runSession(
   transport: ConnTransport,
@@ -71,6 +84,7 @@ export async function runSession(
   ctx: ConnContext,
   onChunk: ChunkHandler,
   beforeReading?: (session: Session) => Promise<void>,
+  progress?: FrameProgress,
 ): Promise<void> {
   const session = new Session(transport);
   const conn = transport.conn;
@@ -80,6 +94,19 @@ export async function runSession(
     protocol: transport.protocol,
     remote: transport.remoteAddr,
   });
+  const loginTimeout = ctx.limits.loginTimeout ?? 0;
+  const loginTimer = loginTimeout > 0
+    ? setTimeout(() => {
+      if (session.user || session.closing) return;
+      ctx.log.info("conn.login_timeout", {
+        session: session.id,
+        protocol: transport.protocol,
+        remote: transport.remoteAddr,
+      });
+      session.close("login timeout", LIMIT_CLOSE_CODE);
+    }, loginTimeout)
+    : undefined;
+  const frameDeadline = progress ? new FrameDeadline(session, ctx, progress) : undefined;
   let reason = "peer closed";
   try {
     if (beforeReading) await beforeReading(session);
@@ -93,7 +120,9 @@ export async function runSession(
         break;
       }
       if (session.closing) break;
+      frameDeadline?.reading();
       const n: number | null = await conn.read(buf);
+      frameDeadline?.idle();
       chunk = n === null ? null : buf.subarray(0, n);
     }
   } catch (err) {
@@ -102,8 +131,77 @@ export async function runSession(
       ctx.log.warn("conn.error", { session: session.id, protocol: transport.protocol, error: err });
     }
   } finally {
+    clearTimeout(loginTimer);
+    frameDeadline?.stop();
     ctx.sessions.closed(session);
     await flushThenClose(transport.writer, conn);
     ctx.log.debug("conn.close", { session: session.id, protocol: transport.protocol, reason });
+  }
+}
+
+/**
+ * The deadline of an incomplete frame. One timer per connection at most, armed when a partial
+ * frame is first waited for and re-armed from its callback, so a busy connection does not
+ * create a timer per read.
+ */
+class FrameDeadline {
+  readonly #session: Session;
+  readonly #ctx: ConnContext;
+  readonly #progress: FrameProgress;
+  readonly #timeout: number;
+  /** When the server started waiting for the rest of the current partial frame; 0 = none. */
+  #since = 0;
+  /** The progress count when #since was set: a completed frame restarts the clock. */
+  #mark = -1;
+  #waiting = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(session: Session, ctx: ConnContext, progress: FrameProgress) {
+    this.#session = session;
+    this.#ctx = ctx;
+    this.#progress = progress;
+    this.#timeout = ctx.limits.handshakeTimeout;
+  }
+
+  /** The read loop is about to wait for bytes. */
+  reading(): void {
+    const p = this.#progress();
+    if (p < 0) {
+      this.#since = 0;
+    } else if (this.#since === 0 || p !== this.#mark) {
+      this.#since = Date.now();
+      this.#mark = p;
+    }
+    this.#waiting = true;
+    if (this.#since !== 0 && this.#timer === undefined) this.#arm(this.#timeout);
+  }
+
+  /** Bytes arrived (or the read ended); handling them does not count against the deadline. */
+  idle(): void {
+    this.#waiting = false;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => this.#check(), ms);
+  }
+
+  #check(): void {
+    this.#timer = undefined;
+    if (this.#since === 0 || this.#session.closing) return;
+    if (!this.#waiting) return this.#arm(this.#timeout); // busy with requests; reading() restarts the clock
+    const left = this.#since + this.#timeout - Date.now();
+    if (left > 0) return this.#arm(left);
+    const transport = this.#session.transport;
+    this.#ctx.log.info("conn.frame_timeout", {
+      session: this.#session.id,
+      protocol: transport.protocol,
+      remote: transport.remoteAddr,
+    });
+    this.#session.close("incomplete frame timeout", LIMIT_CLOSE_CODE);
   }
 }

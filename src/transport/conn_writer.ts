@@ -3,37 +3,51 @@
  * a single write. Overflow policy: a client that does not read fast enough to keep the queue
  * under `maxQueuedBytes` is a slow consumer and gets disconnected (`onOverflow`), so server
  * memory stays bounded.
+ *
+ * The bound counts every byte the process holds for the peer: the queue plus the unwritten rest
+ * of the write in flight (the kernel's socket buffer is not counted). One packet is always
+ * accepted into an empty outbox, so a single reply larger than the bound (a big history page)
+ * still goes out: per connection the outbox holds at most max(maxQueuedBytes, largest packet).
  */
 export class ConnWriter {
   readonly #conn: Deno.Conn;
   readonly #maxQueuedBytes: number;
-  readonly #onOverflow: () => void;
+  readonly #onOverflow: (heldBytes: number) => void;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
+  /** Bytes of the write in flight not yet accepted by the socket. */
+  #inFlightBytes = 0;
   #flushing: Promise<void> | null = null;
   #failed = false;
   /** Set by end(): no more writes are accepted. */
   #ended = false;
   lastWriteAt = Date.now();
 
-  constructor(conn: Deno.Conn, maxQueuedBytes: number, onOverflow: () => void) {
+  constructor(conn: Deno.Conn, maxQueuedBytes: number, onOverflow: (heldBytes: number) => void) {
     this.#conn = conn;
     this.#maxQueuedBytes = maxQueuedBytes;
     this.#onOverflow = onOverflow;
   }
 
+  /** Bytes held for the peer: queued plus the unwritten rest of the write in flight. */
   get queuedBytes(): number {
-    return this.#queuedBytes;
+    return this.#queuedBytes + this.#inFlightBytes;
+  }
+
+  /** False once the writer ended or overflowed: write() would drop the bytes (skip encoding them). */
+  get writable(): boolean {
+    return !this.#ended && !this.#failed;
   }
 
   /** Queues bytes; false when the writer is closed or the queue bound was hit. */
   write(bytes: Uint8Array): boolean {
     if (this.#ended || this.#failed) return false;
-    if (this.#queuedBytes + bytes.length > this.#maxQueuedBytes) {
+    const held = this.#queuedBytes + this.#inFlightBytes;
+    if (held > 0 && held + bytes.length > this.#maxQueuedBytes) {
       this.#failed = true;
       this.#queue = [];
       this.#queuedBytes = 0;
-      this.#onOverflow();
+      this.#onOverflow(held);
       return false;
     }
     this.#queue.push(bytes);
@@ -67,8 +81,10 @@ export class ConnWriter {
           }
         }
         let written = 0;
+        this.#inFlightBytes = data.length;
         while (written < data.length) {
           written += await this.#conn.write(written === 0 ? data : data.subarray(written));
+          this.#inFlightBytes = data.length - written;
         }
         this.lastWriteAt = Date.now();
       }
@@ -78,6 +94,7 @@ export class ConnWriter {
       this.#queue = [];
       this.#queuedBytes = 0;
     } finally {
+      this.#inFlightBytes = 0;
       this.#flushing = null;
     }
   }

@@ -10,26 +10,42 @@ class TcpTransport extends ConnTransport {
   readonly protocol = "tcp" as const;
 
   send(packet: OutPacket, synSeq: number): boolean {
-    return this.writer.write(encodeTcpFrame(packet.command, packet.bytes, synSeq));
+    // A connection cut off (slow consumer) or closing: nothing to encode (group fan-out skips it).
+    if (!this.writer.writable) return false;
+    // Without a synSeq the frame is the same for every receiver: shared, not copied.
+    return this.writer.write(
+      synSeq > 0 ? encodeTcpFrame(packet.command, packet.bytes, synSeq) : packet.tcpFrame,
+    );
   }
 }
 
 export async function serveTcp(conn: Deno.Conn, first: Uint8Array, ctx: ConnContext): Promise<void> {
   const decoder = new TcpFrameDecoder(ctx.limits.maxBody);
-  await runSession(new TcpTransport(conn, ctx), first, ctx, async (chunk, session) => {
-    let frames;
-    try {
-      frames = decoder.push(chunk);
-    } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
-      // A framing error cannot be resynchronised: close without a reply (J-IM does the same).
-      ctx.log.info("conn.protocol_error", { session: session.id, protocol: "tcp", error: err.message });
-      return err.message;
-    }
-    for (const frame of frames) {
-      await ctx.router.dispatchFrame(session, frame.cmd, frame.body, frame.synSeq);
-      if (session.closing) break;
-    }
-    return undefined;
-  });
+  /** Frames completed so far, for the frame deadline. */
+  let completed = 0;
+  const progress = () => decoder.bufferedBytes > 0 ? completed : -1;
+  await runSession(
+    new TcpTransport(conn, ctx),
+    first,
+    ctx,
+    async (chunk, session) => {
+      let frames;
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        if (!(err instanceof FrameError)) throw err;
+        // A framing error cannot be resynchronised: close without a reply (J-IM does the same).
+        ctx.log.info("conn.protocol_error", { session: session.id, protocol: "tcp", error: err.message });
+        return err.message;
+      }
+      completed += frames.length;
+      for (const frame of frames) {
+        await ctx.router.dispatchFrame(session, frame.cmd, frame.body, frame.synSeq);
+        if (session.closing) break;
+      }
+      return undefined;
+    },
+    undefined,
+    progress,
+  );
 }

@@ -10,7 +10,6 @@ import type { OutPacket } from "../protocol/packet.ts";
 import {
   encodeWsClose,
   encodeWsPong,
-  encodeWsText,
   WS_CLOSE,
   WsFrameDecoder,
   WsProtocolError,
@@ -24,7 +23,8 @@ class WsTransport extends ConnTransport {
   readonly protocol = "ws" as const;
 
   send(packet: OutPacket, _synSeq: number): boolean {
-    return this.writer.write(encodeWsText(packet.bytes));
+    if (!this.writer.writable) return false;
+    return this.writer.write(packet.wsFrame);
   }
 
   protected override farewell(code: number | undefined): Uint8Array {
@@ -60,24 +60,35 @@ export async function serveWs(
   const transport = new WsTransport(conn, ctx);
   transport.writeRaw(buildWsHandshakeResponse(accept));
   const decoder = new WsFrameDecoder({ maxMessageBytes: ctx.limits.maxBody, requireMask: true });
-  await runSession(transport, remainder, ctx, async (chunk, session) => {
-    let events;
-    try {
-      events = decoder.push(chunk);
-    } catch (err) {
-      if (!(err instanceof WsProtocolError)) throw err;
-      // Messages before the bad frame still count; then close with the RFC 6455 code.
-      for (const event of err.events) await handleEvent(session, transport, event, ctx);
-      ctx.log.info("conn.protocol_error", { session: session.id, protocol: "ws", error: err.message });
-      transport.close(err.message, err.closeCode);
-      return err.message;
-    }
-    for (const event of events) {
-      await handleEvent(session, transport, event, ctx);
-      if (session.closing) break;
-    }
-    return undefined;
-  }, (session) => loginFromQuery(session, request.query, ctx));
+  /** Messages and control frames completed so far, for the frame deadline. */
+  let completed = 0;
+  const progress = () => decoder.partial ? completed : -1;
+  await runSession(
+    transport,
+    remainder,
+    ctx,
+    async (chunk, session) => {
+      let events;
+      try {
+        events = decoder.push(chunk);
+      } catch (err) {
+        if (!(err instanceof WsProtocolError)) throw err;
+        // Messages before the bad frame still count; then close with the RFC 6455 code.
+        for (const event of err.events) await handleEvent(session, transport, event, ctx);
+        ctx.log.info("conn.protocol_error", { session: session.id, protocol: "ws", error: err.message });
+        transport.close(err.message, err.closeCode);
+        return err.message;
+      }
+      completed += events.length;
+      for (const event of events) {
+        await handleEvent(session, transport, event, ctx);
+        if (session.closing) break;
+      }
+      return undefined;
+    },
+    (session) => loginFromQuery(session, request.query, ctx),
+    progress,
+  );
 }
 
 type WsEventOf<T> = T extends (chunk: Uint8Array) => (infer E)[] ? E : never;

@@ -37,7 +37,7 @@ header.top { display: flex; flex-wrap: wrap; align-items: baseline; gap: .25rem 
 header.top h1 { font-size: 1.2rem; margin: 0; }
 header.top .meta { margin: 0; color: var(--muted); font-size: .9rem; flex: 1; }
 main { max-width: 80rem; margin: 0 auto; padding: 1rem; }
-.grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 22rem), 1fr)); }
+.grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 28rem), 1fr)); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem;
   min-width: 0; }
 .card.wide { grid-column: 1 / -1; }
@@ -195,7 +195,7 @@ export const ADMIN_HTML = `<!doctype html>
     <p id="admin-kick-result" class="status" role="status"></p>
   </section>
 
-  <section class="card wide" aria-labelledby="h-groups">
+  <section class="card" aria-labelledby="h-groups">
     <h2 id="h-groups">Groups</h2>
     <div class="scroll">
       <table>

@@ -109,9 +109,9 @@ ul { list-style: none; margin: 0; padding: 0; }
 .message.failed .status { color: var(--danger); font-weight: 600; }
 .message .meta button { background: transparent; border: 1px solid var(--border); border-radius: 5px; padding: 0 .45rem; font-size: .78rem; }
 #typing { min-height: 1.4em; padding: 0 1rem; font-size: .85rem; color: var(--muted); font-style: italic; }
-#composer { display: flex; gap: .5rem; padding: .6rem 1rem .8rem; border-top: 1px solid var(--border); background: var(--panel); align-items: flex-end; }
+#composer { display: flex; gap: .5rem; padding: .6rem 1rem .4rem; border-top: 1px solid var(--border); background: var(--panel); align-items: flex-end; }
 #composer-input { flex: 1; resize: none; max-height: 10rem; min-height: 2.5rem; }
-.composer-hint { font-size: .75rem; color: var(--muted); padding: 0 1rem .3rem; }
+.composer-hint { font-size: .75rem; color: var(--muted); margin: 0; padding: 0 1rem .45rem; background: var(--panel); }
 
 /* one pane at a time on narrow screens */
 @media (max-width: 720px) {
@@ -124,6 +124,7 @@ ul { list-style: none; margin: 0; padding: 0; }
   .who-label { display: none; }
   .message { max-width: 92%; }
   .composer-hint { display: none; }
+  #composer { padding-bottom: .7rem; }
 }
 `;
 

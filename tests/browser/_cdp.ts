@@ -151,7 +151,16 @@ export class Browser {
     }
     await this.#child.status;
     for (const p of this.#pending.values()) p.reject(new Error("browser closed"));
-    await Deno.remove(this.#userDataDir, { recursive: true }).catch(() => {});
+    // Chromium's helper processes may still write into the profile for a moment after it exits.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        await Deno.remove(this.#userDataDir, { recursive: true });
+        break;
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }
 }
 

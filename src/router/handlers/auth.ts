@@ -25,12 +25,16 @@ export async function handleAuth(ctx: RequestContext): Promise<void> {
   const echo = () => ctx.reply(statusPacket(CMD.AUTH_RESP, STATUS.AUTH_OK, { data }));
   if (!token || ctx.session.user) return echo();
 
+  // In password mode J-IM clients send arbitrary strings here: a token that does not verify is
+  // not a failed login attempt (and does not count towards the lockout, docs/protocol.md §8).
   const result = await ctx.services.sessions.login(ctx.session, {
     token,
     userId: readString(ctx.body, "userId"),
-  });
+  }, { countFailure: ctx.services.auth.mode !== "password" });
   if (!result.ok) {
     if (ctx.session.closed) return;
+    // Too many sessions (10050): said as such; the connection stays, as for any cmd 3 failure.
+    if (result.status) return ctx.reply(statusPacket(CMD.AUTH_RESP, result.status));
     return ctx.services.auth.mode === "password" ? echo() : ctx.reply(AUTH_FAILED_PACKET);
   }
   const extensions = ctx.body.extensions;

@@ -41,8 +41,9 @@ export async function handleGetMessage(ctx: RequestContext): Promise<void> {
   }
   const paged = offset !== undefined && count !== undefined;
   if (paged && (offset! < 0 || count! < 0)) throw FAILED();
-  const friends: Record<string, JsonObject[]> = {};
-  const groups: Record<string, JsonObject[]> = {};
+  // Keyed by ids users choose: no prototype, so "constructor" or "__proto__" are plain keys.
+  const friends: Record<string, JsonObject[]> = Object.create(null);
+  const groups: Record<string, JsonObject[]> = Object.create(null);
 
   if (type === 0) {
     const limit = Math.min(paged ? count! : Infinity, services.options.maxOfflineBatch);

@@ -21,7 +21,16 @@ export async function handleLogin(ctx: RequestContext): Promise<void> {
     token: readString(ctx.body, "token"),
   };
   const result = await ctx.services.sessions.login(ctx.session, credentials);
-  if (!result.ok) return ctx.replyAndClose(LOGIN_FAILED_PACKET, "login failed");
+  if (!result.ok) {
+    // Too many sessions: its own status. A lockout looks like any failure (10008) to J-IM
+    // clients; a client asking for extensions learns when to retry.
+    let packet = LOGIN_FAILED_PACKET;
+    if (result.status) packet = statusPacket(CMD.LOGIN_RESP, result.status);
+    else if (result.retryAfter && isTrue(ctx.body.extensions)) {
+      packet = statusPacket(CMD.LOGIN_RESP, STATUS.LOGIN_FAILED, { data: { retryAfter: result.retryAfter } });
+    }
+    return ctx.replyAndClose(packet, "login failed");
+  }
   ctx.session.extensions = isTrue(ctx.body.extensions);
   for (const notify of result.notifies) ctx.session.send(notify);
   ctx.reply(LOGIN_OK_PACKET);

@@ -24,6 +24,10 @@ export interface ViewHooks {
   reveal(seq: number): boolean;
 }
 
+/** Shown (until the page is reloaded) after the server closed the session with code 4001. */
+export const KICKED_NOTICE =
+  "The server closed this session (an administrator disconnected you). Reload the page to connect again.";
+
 const PAGE = 50;
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
@@ -73,6 +77,12 @@ export class ChatController {
       state.connection = status;
       state.touch("status");
       if (status === "online") this.markReadIfVisible();
+    }));
+    on.push(client.on("kicked", () => {
+      // No automatic reconnect after an operator closed the session: say so until the user acts.
+      clearTimeout(this.#noticeTimer);
+      state.notice = KICKED_NOTICE;
+      state.touch("notice");
     }));
     on.push(client.on("login", () => {
       state.me = client.userId;
