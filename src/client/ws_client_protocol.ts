@@ -4,42 +4,9 @@
  * Standard APIs only (browsers and Deno).
  */
 
-/**
- * The commands this client uses (docs/protocol.md §6, §9). Kept here rather than imported from
- * src/protocol/ so the browser bundle carries nothing but the client (ws_client_test.ts checks
- * that the codes agree).
- */
-export const CMD = {
-  UNKNOWN: 0,
-  LOGIN_REQ: 5,
-  LOGIN_RESP: 6,
-  JOIN_GROUP_REQ: 7,
-  JOIN_GROUP_RESP: 8,
-  JOIN_GROUP_NOTIFY: 9,
-  EXIT_GROUP_NOTIFY: 10,
-  CHAT_REQ: 11,
-  CHAT_RESP: 12,
-  HEARTBEAT_REQ: 13,
-  CANCEL_MSG_REQ: 15,
-  CANCEL_MSG_RESP: 16,
-  GET_USER_REQ: 17,
-  GET_USER_RESP: 18,
-  TOKEN_REQ: 21,
-  TOKEN_RESP: 22,
-  SYNC_REQ: 23,
-  SYNC_RESP: 24,
-  CONVERSATIONS_REQ: 25,
-  CONVERSATIONS_RESP: 26,
-  READ_REQ: 27,
-  READ_RESP: 28,
-  READ_NOTIFY: 29,
-  READ_COUNT_REQ: 30,
-  READ_COUNT_RESP: 31,
-  TYPING_REQ: 32,
-  TYPING_NOTIFY: 33,
-  SEARCH_REQ: 34,
-  SEARCH_RESP: 35,
-} as const;
+/** The command codes (docs/protocol.md §6, §9): the server's own table, so they cannot drift. */
+export { CMD } from "../protocol/commands.ts";
+import { CMD } from "../protocol/commands.ts";
 
 /** A conversation: a group, or the private conversation with `peer`. */
 export type ConvRef = { groupId: string; peer?: undefined } | { peer: string; groupId?: undefined };

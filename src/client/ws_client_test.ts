@@ -1,12 +1,10 @@
 /** ws_client.ts against a real in-process server: login, chat, requests, reconnect and catch-up. */
 import assert from "node:assert/strict";
 import { startServer, type TestServer } from "../../tests/_server.ts";
-import { CMD as PROTOCOL_CMD } from "../protocol/commands.ts";
 import {
   type ChatMessage,
   type ClientEvents,
   type ClientOptions,
-  CMD,
   connect,
   JimError,
   type JimWsClient,
@@ -59,12 +57,6 @@ function contents(messages: [ChatMessage, { live: boolean }][]): string[] {
 function kick(server: TestServer, userId: string): void {
   for (const session of server.app.services.registry.sessionsOf(userId)) session.close("test kick");
 }
-
-Deno.test("ws client: its command codes are the protocol's", () => {
-  for (const [name, code] of Object.entries(CMD)) {
-    assert.equal(code, (PROTOCOL_CMD as Record<string, number>)[name], name);
-  }
-});
 
 Deno.test("ws client: login resolves on 10007; a wrong password rejects with 10008", async () => {
   await withServer(async (server, open) => {
