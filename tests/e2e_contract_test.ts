@@ -242,3 +242,20 @@ Deno.test("contract: retention keeps the newest messages per conversation and ne
     assert.equal(data(await chat(a, { chatType: 2, to: "b", content: "m6" })).seq, 6);
   }, { retentionMaxMessages: 2 });
 });
+
+Deno.test("contract: the background job purges expired login tokens", async () => {
+  await withServer(async (server) => {
+    const a = await extClient(server, "a");
+    await a.send(21, {});
+    const { token, expiresAt } = data(await a.next(22)) as { token: string; expiresAt: number };
+    await server.app.retention.runOnce(expiresAt - 1);
+    const before = await server.tcp();
+    await before.send(5, { token });
+    assert.equal((await before.next(6)).body.code, 10007, "still valid before it expires");
+    await server.app.retention.runOnce(expiresAt);
+    assert.equal(await server.app.store.purgeExpiredTokens(Number.MAX_SAFE_INTEGER, 10), 0, "already purged");
+    const after = await server.tcp();
+    await after.send(5, { token });
+    assert.equal((await after.next(6)).body.code, 10008);
+  }, { tokenTtl: 60 });
+});

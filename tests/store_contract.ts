@@ -75,6 +75,20 @@ export function runStoreContract(name: string, makeStore: MakeStore, options: Co
     await s.deleteToken("h1");
   });
 
+  test("tokens: purgeExpiredTokens deletes only expired ones, oldest first, at most limit", async (s) => {
+    await s.saveToken("t1", "alice", 100);
+    await s.saveToken("t2", "alice", 200);
+    await s.saveToken("t3", "bob", 300);
+    await s.saveToken("t4", "bob", 10_000);
+    assert.equal(await s.purgeExpiredTokens(300, 2), 2);
+    assert.equal(await s.findTokenUser("t3", 250), "bob", "t3 was not among the two oldest");
+    assert.equal(await s.purgeExpiredTokens(300, 10), 1);
+    assert.equal(await s.purgeExpiredTokens(300, 10), 0);
+    assert.equal(await s.findTokenUser("t4", 300), "bob");
+    await s.saveToken("t1", "alice", 400);
+    assert.equal(await s.findTokenUser("t1", 300), "alice", "a purged hash can be saved again");
+  });
+
   test("groups: ensure, members, join order", async (s) => {
     assert.equal(await s.getGroup("g1"), undefined);
     const g1 = { groupId: "g1", name: "Group 1", avatar: "a.png", createdAt: 10 };

@@ -1,7 +1,8 @@
 /**
  * Retention: a background job deleting messages older than `--retention-days` or beyond
- * `--retention-max-messages` per conversation. It deletes in small batches and yields between
- * them, so delivery never waits behind it (the store does the work in its own worker).
+ * `--retention-max-messages` per conversation, and expired login tokens (always). It deletes in
+ * small batches and yields between them, so delivery never waits behind it (the store does the
+ * work in its own worker).
  */
 import type { Logger } from "../log.ts";
 import type { RetentionPolicy, Store } from "../store/store.ts";
@@ -38,7 +39,7 @@ export class RetentionJob {
   }
 
   start(): void {
-    if (!this.enabled || this.#timer) return;
+    if (this.#timer) return;
     this.#timer = setInterval(() => void this.runOnce(), this.#options.intervalMs);
   }
 
@@ -55,6 +56,7 @@ export class RetentionJob {
   }
 
   async #pass(now: number): Promise<number> {
+    await this.#purgeTokens(now);
     if (!this.enabled) return 0;
     const policy: RetentionPolicy = {
       olderThan: this.#options.retentionDays > 0 ? now - this.#options.retentionDays * DAY_MS : undefined,
@@ -75,5 +77,21 @@ export class RetentionJob {
     }
     if (total > 0) this.#log.info("retention.pruned", { messages: total });
     return total;
+  }
+
+  /** Expired login tokens are useless; without this their rows would accumulate forever. */
+  async #purgeTokens(now: number): Promise<void> {
+    try {
+      let purged = 0;
+      while (!this.#stopped) {
+        const n = await this.#store.purgeExpiredTokens(now, this.#options.batchLimit);
+        purged += n;
+        if (n < this.#options.batchLimit) break;
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      if (purged > 0) this.#log.info("tokens.purged", { tokens: purged });
+    } catch (err) {
+      this.#log.error("tokens.purge_failed", { error: err });
+    }
   }
 }

@@ -172,6 +172,8 @@ export interface Store {
   /** The user of an unexpired token, or undefined. */
   findTokenUser(tokenHash: string, now: number): Promise<string | undefined>;
   deleteToken(tokenHash: string): Promise<void>;
+  /** Deletes at most `limit` tokens that expired at or before `now`; resolves with the count. */
+  purgeExpiredTokens(now: number, limit: number): Promise<number>;
 
   // ---- groups ----
   getGroup(groupId: string): Promise<GroupRecord | undefined>;

@@ -120,6 +120,16 @@ export class MemoryStore implements Store {
     });
   }
 
+  purgeExpiredTokens(now: number, limit: number): Promise<number> {
+    return this.#run(() => {
+      const expired = [...this.#st.tokens].filter(([, t]) => t.expiresAt <= now)
+        .sort((a, b) => a[1].expiresAt - b[1].expiresAt)
+        .slice(0, Math.max(0, Number.isFinite(limit) ? Math.floor(limit) : 0));
+      for (const [hash] of expired) this.#st.tokens.delete(hash);
+      return expired.length;
+    });
+  }
+
   // ---- groups ----
 
   getGroup(groupId: string): Promise<GroupRecord | undefined> {

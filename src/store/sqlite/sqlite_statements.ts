@@ -29,6 +29,11 @@ export function prepareAll(db: DatabaseSync) {
       `SELECT ${selectText("t.user_id")} FROM tokens t WHERE t.token_hash = ? AND t.expires_at > ? LIMIT 1`,
     ),
     deleteToken: p("DELETE FROM tokens WHERE token_hash = ?"),
+    // Bounded by the expiry index: at most `limit` rows per call.
+    purgeTokens: p(
+      `DELETE FROM tokens WHERE token_hash IN
+       (SELECT token_hash FROM tokens WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+    ),
     getGroup: p(`SELECT ${GROUP_COLUMNS} FROM chat_groups g WHERE g.group_id = ? LIMIT 1`),
     insertGroup: p(
       `INSERT INTO chat_groups (group_id, name, avatar, created_at) VALUES (?, ?, ?, ?)

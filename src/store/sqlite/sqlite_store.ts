@@ -165,6 +165,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  purgeExpiredTokens(now: number, limit: number): Promise<number> {
+    return this.#run(() => Number(this.#s.purgeTokens.run(now, clampCount(limit)).changes));
+  }
+
   // ---- groups ----
 
   getGroup(groupId: string): Promise<GroupRecord | undefined> {

@@ -24,6 +24,7 @@ export const STORE_METHODS = {
   saveToken: true,
   findTokenUser: true,
   deleteToken: true,
+  purgeExpiredTokens: true,
   getGroup: true,
   ensureGroup: true,
   addMember: true,
