@@ -10,6 +10,7 @@ import { VERSION } from "./src/version.ts";
 import { runBackup } from "./src/cli/backup.ts";
 import { RESTORE_FLAGS, runRestore } from "./src/cli/restore.ts";
 import { extractUserFlags, runUser } from "./src/cli/user.ts";
+import { runCheckConfig, runPrintConfig } from "./src/cli/config.ts";
 import { AuthSetupError } from "./src/services/auth/auth.ts";
 import { OPEN_MODE_BANNER } from "./src/services/auth/open.ts";
 import { DataDirLockedError } from "./src/store/data_dir_lock.ts";
@@ -55,6 +56,9 @@ async function main(args: string[]): Promise<number> {
   if (command === "user") {
     for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
     return await runUser(resolved.config, [...rest, ...userFlags]);
+  }
+  if ((command === "check-config" || command === "print-config") && rest.length === 0) {
+    return command === "check-config" ? runCheckConfig(resolved) : runPrintConfig(resolved);
   }
   if (command === "backup" || command === "restore") {
     for (const warning of resolved.warnings) console.error(`warning: ${warning}`);

@@ -27,6 +27,7 @@ import type { Store } from "./store/store.ts";
 import type { ConnContext } from "./transport/conn_context.ts";
 import { HttpApi } from "./transport/http_api.ts";
 import { AdminApi } from "./transport/admin_api.ts";
+import { EventLoopLag, renderMetrics } from "./transport/metrics.ts";
 import { VERSION } from "./version.ts";
 
 export interface App {
@@ -162,10 +163,32 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     version: VERSION,
     connections: () => connections.active,
   });
+  const lag = new EventLoopLag();
+  // /readyz: listeners started and not stopping; the store answers a trivial read within 1 s.
+  let accepting = false;
+  const ready = async (): Promise<boolean> => {
+    if (!accepting) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 1000));
+    try {
+      return await Promise.race([store!.getUser("readyz").then(() => true, () => false), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const metrics = () =>
+    renderMetrics({
+      stats,
+      registry,
+      connections: () => connections.active,
+      lagSeconds: () => lag.seconds,
+      version: VERSION,
+      denoVersion: Deno.version.deno,
+    });
   const ctx: ConnContext = {
     router: new Router(services),
     sessions,
-    http: new HttpApi({ apiToken: config.apiToken, messages, registry, log, admin }),
+    http: new HttpApi({ apiToken: config.apiToken, messages, registry, log, admin, metrics, ready }),
     limits: {
       maxBody: config.maxBody,
       outboxMaxBytes: config.outboxMaxBytes,
@@ -218,6 +241,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"], tls).addr;
       if (config.plainPort >= 0) addrs.plain = listen(config.plainPort, config.protocols).addr;
       for (const l of listeners) l.start();
+      accepting = true;
       if (tls) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
       retention.start();
       if (config.heartbeatTimeout > 0) {
@@ -258,6 +282,8 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       return true;
     },
     async stop() {
+      accepting = false;
+      lag.stop();
       clearInterval(heartbeatTimer);
       await retention.stop();
       await Promise.all(listeners.map((l) => l.stop()));

@@ -54,6 +54,8 @@ export function renderHelp(): string {
     "",
     "  serve                      Run the server (the default).",
     "  version                    Print jim's and Deno's versions.",
+    '  check-config               Validate the configuration: every problem, exit 2; else "config ok".',
+    "  print-config               Print each option's effective value and source (secrets masked).",
     "  backup FILE                Write a consistent copy of the database to the new file FILE, also",
     "                             while the server runs.",
     "  restore FILE [--no-keep]   Replace the database with FILE (a backup) while the server is stopped;",

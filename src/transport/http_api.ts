@@ -16,6 +16,7 @@ import { constantTimeEqual } from "../services/password.ts";
 import { APP_JS } from "../web/generated/app_bundle.ts";
 import { INDEX_CSP, INDEX_HTML } from "../web/index_page.ts";
 import { AdminApi } from "./admin_api.ts";
+import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 
 export interface HttpReply {
   status: number;
@@ -30,6 +31,10 @@ export interface HttpApiDeps {
   log: Logger;
   /** The admin page and `/api/admin/*` (admin_api.ts); absent = not served. */
   admin?: AdminApi;
+  /** `/metrics` body (metrics.ts); absent = not served. */
+  metrics?: () => string;
+  /** `/readyz`: true when the listeners accept and the store answers. Absent = always ready. */
+  ready?: () => Promise<boolean>;
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -117,6 +122,15 @@ export class HttpApi {
       };
     }
     if (path === "/healthz") return json(200, { status: "ok" });
+    if (path === "/readyz") {
+      const ready = this.#deps.ready ? await this.#deps.ready() : true;
+      return ready ? json(200, { status: "ok" }) : json(503, { status: "unavailable" });
+    }
+    if (path === "/metrics" && this.#deps.metrics) {
+      const denied = this.#authorize(req, remote);
+      if (denied) return denied;
+      return { status: 200, headers: { "content-type": METRICS_CONTENT_TYPE }, body: this.#deps.metrics() };
+    }
     if (this.#deps.admin && AdminApi.handles(path)) {
       return await this.#deps.admin.handle(req, () => this.#authorize(req, remote));
     }

@@ -1,0 +1,97 @@
+/**
+ * `/metrics` in the Prometheus text exposition format (version 0.0.4). Rendered on request from
+ * the Stats counters and the session registry: nothing here runs on the message path.
+ * Also the event-loop lag probe (a 500 ms timer's drift) the composition root starts and stops.
+ */
+import type { SessionRegistry } from "../services/session_registry.ts";
+import type { Stats } from "../services/stats.ts";
+
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+export interface MetricsSource {
+  stats: Stats;
+  registry: SessionRegistry;
+  /** Open sockets on every listener (the connection limit's count). */
+  connections: () => number;
+  /** Latest event-loop lag, in seconds. */
+  lagSeconds: () => number;
+  version: string;
+  denoVersion: string;
+}
+
+/** Label values escaped as the exposition format requires (backslash, quote, newline). */
+function label(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+export function renderMetrics(src: MetricsSource): string {
+  const { stats, registry } = src;
+  let tcp = 0;
+  let ws = 0;
+  let httpSessions = 0;
+  for (const s of registry.all()) {
+    if (s.protocol === "tcp") tcp++;
+    else if (s.protocol === "ws") ws++;
+    else httpSessions++;
+  }
+  // As on the admin page: every open socket without a TCP/WebSocket session counts as HTTP.
+  const total = Math.max(src.connections(), tcp + ws + httpSessions);
+  const http = total - tcp - ws;
+  const totals = stats.totals();
+  const lines: string[] = [];
+  const metric = (name: string, type: "gauge" | "counter", help: string, samples: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  metric("jim_connections", "gauge", "Open connections by protocol.", [
+    ['{protocol="tcp"}', tcp],
+    ['{protocol="ws"}', ws],
+    ['{protocol="http"}', http],
+  ]);
+  metric("jim_online_users", "gauge", "Users with at least one session.", [["", registry.onlineUserCount]]);
+  metric("jim_logins_total", "counter", "Login attempts decided by authentication.", [
+    ['{result="ok"}', totals.loginsOk],
+    ['{result="failed"}', totals.loginsFailed],
+  ]);
+  metric("jim_messages_stored_total", "counter", "Chat messages stored.", [["", totals.messagesStored]]);
+  metric("jim_deliveries_total", "counter", "Messages pushed to live sessions.", [["", totals.deliveries]]);
+  metric(
+    "jim_errors_total",
+    "counter",
+    "Errors answered to clients, by status code or error name.",
+    Object.keys(totals.errorsByCode).sort().map((
+      code,
+    ) => [`{code="${label(code)}"}`, totals.errorsByCode[code]]),
+  );
+  metric("jim_event_loop_lag_seconds", "gauge", "Drift of a 500 ms timer.", [["", src.lagSeconds()]]);
+  metric("jim_uptime_seconds", "gauge", "Seconds since the server started.", [["", stats.uptimeSeconds]]);
+  metric("jim_build_info", "gauge", "The jim and Deno versions.", [
+    [`{version="${label(src.version)}",deno="${label(src.denoVersion)}"}`, 1],
+  ]);
+  return lines.join("\n") + "\n";
+}
+
+/** Measures event-loop lag as the drift of a 500 ms interval timer; stop() ends it. */
+export class EventLoopLag {
+  static readonly INTERVAL_MS = 500;
+  #lagMs = 0;
+  #expected: number;
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor() {
+    this.#expected = performance.now() + EventLoopLag.INTERVAL_MS;
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      this.#lagMs = Math.max(0, now - this.#expected);
+      this.#expected = now + EventLoopLag.INTERVAL_MS;
+    }, EventLoopLag.INTERVAL_MS);
+  }
+
+  get seconds(): number {
+    return this.#lagMs / 1000;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
