@@ -11,6 +11,7 @@
  *                                                   a system message → J-IM cmd 12 body
  */
 import type { Logger } from "../log.ts";
+import { countConnections } from "./metrics.ts";
 import type { ChatRequest } from "../protocol/chat_body.ts";
 import { CMD } from "../protocol/commands.ts";
 import type { HttpRequest } from "../protocol/http_request.ts";
@@ -135,18 +136,7 @@ export class AdminApi {
 
   overview(): HttpReply {
     const { registry, stats } = this.#deps;
-    let tcp = 0;
-    let ws = 0;
-    let httpSessions = 0;
-    for (const s of registry.all()) {
-      if (s.protocol === "tcp") tcp++;
-      else if (s.protocol === "ws") ws++;
-      else httpSessions++;
-    }
-    // HTTP requests have no session: every other open socket is an HTTP connection (or one whose
-    // protocol is not known yet).
-    const total = Math.max(this.#deps.connections(), tcp + ws + httpSessions);
-    const http = total - tcp - ws;
+    const connections = countConnections(registry, this.#deps.connections());
     const users = firstSorted(registry.onlineUserIds(), MAX_OVERVIEW_USERS).map((userId) => {
       const sessions = [...registry.sessionsOf(userId)].sort((a, b) => a.id - b.id);
       return {
@@ -157,7 +147,7 @@ export class AdminApi {
     });
     const snapshot = stats.snapshot();
     return json(200, {
-      connections: { tcp, ws, http, total },
+      connections,
       onlineUsers: registry.onlineUserCount,
       users,
       rates: { messagesPerSecond: snapshot.messagesPerSecond, loginsPerSecond: snapshot.loginsPerSecond },

@@ -24,8 +24,19 @@ function label(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-export function renderMetrics(src: MetricsSource): string {
-  const { stats, registry } = src;
+export interface ConnectionCounts {
+  tcp: number;
+  ws: number;
+  http: number;
+  total: number;
+}
+
+/**
+ * Open connections by protocol, for the admin page and /metrics alike. HTTP requests have no
+ * session: every open socket that is not a TCP or WebSocket session counts as HTTP (or is one
+ * whose protocol is not known yet).
+ */
+export function countConnections(registry: SessionRegistry, openSockets: number): ConnectionCounts {
   let tcp = 0;
   let ws = 0;
   let httpSessions = 0;
@@ -34,9 +45,13 @@ export function renderMetrics(src: MetricsSource): string {
     else if (s.protocol === "ws") ws++;
     else httpSessions++;
   }
-  // As on the admin page: every open socket without a TCP/WebSocket session counts as HTTP.
-  const total = Math.max(src.connections(), tcp + ws + httpSessions);
-  const http = total - tcp - ws;
+  const total = Math.max(openSockets, tcp + ws + httpSessions);
+  return { tcp, ws, http: total - tcp - ws, total };
+}
+
+export function renderMetrics(src: MetricsSource): string {
+  const { stats, registry } = src;
+  const { tcp, ws, http } = countConnections(registry, src.connections());
   const totals = stats.totals();
   const lines: string[] = [];
   const metric = (name: string, type: "gauge" | "counter", help: string, samples: [string, number][]) => {
