@@ -226,14 +226,14 @@ export class SniffingListener {
     try {
       if (first[0] === TCP_VERSION) {
         if (!protocols.includes("tcp")) return closeQuietly(conn);
-        return await serveTcp(conn, first, this.#ctx);
+        return await serveTcp(conn, first, this.#ctx, buf);
       }
       // An HTTP request line starts with an upper-case method token.
       if (first[0] >= 0x41 && first[0] <= 0x5a && (protocols.includes("http") || protocols.includes("ws"))) {
         return await serveHttp(conn, first, this.#ctx, {
           ws: protocols.includes("ws"),
           http: protocols.includes("http"),
-        });
+        }, buf);
       }
       this.#log.info("listener.unknown_protocol", { firstByte: first[0] });
       closeQuietly(conn);

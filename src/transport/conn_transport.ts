@@ -85,6 +85,7 @@ export async function runSession(
   onChunk: ChunkHandler,
   beforeReading?: (session: Session) => Promise<void>,
   progress?: FrameProgress,
+  readBuffer?: Uint8Array,
 ): Promise<void> {
   const session = new Session(transport);
   const conn = transport.conn;
@@ -110,7 +111,8 @@ export async function runSession(
   let reason = "peer closed";
   try {
     if (beforeReading) await beforeReading(session);
-    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    // `first` may be a view of `readBuffer`: it is handled before the first read overwrites it.
+    const buf = readBuffer ?? new Uint8Array(READ_BUFFER_BYTES);
     let chunk: Uint8Array | null = first;
     while (chunk && !session.closing) {
       session.lastReadAt = Date.now();

@@ -44,18 +44,23 @@ function errorResponse(status: number, text: string): Uint8Array {
   });
 }
 
+/**
+ * Serves HTTP/1.1 requests on a connection whose first bytes were already read (into
+ * `readBuffer`, reused for later reads) until it closes or upgrades to a WebSocket.
+ */
 export async function serveHttp(
   conn: Deno.Conn,
   first: Uint8Array,
   ctx: ConnContext,
   options: HttpServeOptions,
+  readBuffer?: Uint8Array,
 ): Promise<void> {
   const remote = remoteAddrOf(conn);
   const parser = new HttpRequestParser({
     maxHeaderBytes: MAX_HEADER_BYTES,
     maxBodyBytes: ctx.limits.maxBody,
   });
-  const buf = new Uint8Array(READ_BUFFER_BYTES);
+  const buf = readBuffer ?? new Uint8Array(READ_BUFFER_BYTES);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = (ms: number) => {
     clearTimeout(timer);
@@ -83,8 +88,9 @@ export async function serveHttp(
           }
           clearTimeout(timer);
           handedOver = true;
-          await serveWs(conn, req, parser.takeRemainder(), ctx);
-          return;
+          // Returned, not awaited: this function's frame (parser, request list) is released
+          // while the WebSocket session runs; the session keeps only the read buffer.
+          return serveWs(conn, req, parser.takeRemainder(), ctx, buf);
         }
         if (!options.http) {
           await writeAll(conn, errorResponse(404, "HTTP is not served on this port"));

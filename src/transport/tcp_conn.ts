@@ -19,7 +19,17 @@ class TcpTransport extends ConnTransport {
   }
 }
 
-export async function serveTcp(conn: Deno.Conn, first: Uint8Array, ctx: ConnContext): Promise<void> {
+/**
+ * Serves a J-IM TCP connection whose first bytes were already read. `readBuffer` (the buffer
+ * `first` was read into, if any) is reused for every later read, so an idle connection holds one
+ * read buffer, not two.
+ */
+export async function serveTcp(
+  conn: Deno.Conn,
+  first: Uint8Array,
+  ctx: ConnContext,
+  readBuffer?: Uint8Array,
+): Promise<void> {
   const decoder = new TcpFrameDecoder(ctx.limits.maxBody);
   /** Frames completed so far, for the frame deadline. */
   let completed = 0;
@@ -47,5 +57,6 @@ export async function serveTcp(conn: Deno.Conn, first: Uint8Array, ctx: ConnCont
     },
     undefined,
     progress,
+    readBuffer,
   );
 }

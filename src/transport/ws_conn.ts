@@ -42,11 +42,16 @@ function refuse(conn: Deno.Conn, status: number, text: string): void {
   conn.write(bytes).catch(() => {}).finally(() => closeQuietly(conn));
 }
 
+/**
+ * Upgrades an HTTP request to a WebSocket session. Nothing of the request is kept for the
+ * session's lifetime but the login parameters; `readBuffer` is reused for reading.
+ */
 export async function serveWs(
   conn: Deno.Conn,
   request: HttpRequest,
   remainder: Uint8Array,
   ctx: ConnContext,
+  readBuffer?: Uint8Array,
 ): Promise<void> {
   const problem = validateWsUpgrade(request.headers);
   if (problem) return refuse(conn, 400, problem);
@@ -57,13 +62,15 @@ export async function serveWs(
     return refuse(conn, 403, "origin not allowed");
   }
   const accept = await computeWsAccept(request.headers.get("sec-websocket-key")!.trim());
+  // Dropped once used: the session does not keep the password for its lifetime.
+  let login = queryLogin(request.query);
   const transport = new WsTransport(conn, ctx);
   transport.writeRaw(buildWsHandshakeResponse(accept));
   const decoder = new WsFrameDecoder({ maxMessageBytes: ctx.limits.maxBody, requireMask: true });
   /** Messages and control frames completed so far, for the frame deadline. */
   let completed = 0;
   const progress = () => decoder.partial ? completed : -1;
-  await runSession(
+  return runSession(
     transport,
     remainder,
     ctx,
@@ -86,8 +93,15 @@ export async function serveWs(
       }
       return undefined;
     },
-    (session) => loginFromQuery(session, request.query, ctx),
+    login
+      ? (session) => {
+        const body = login!;
+        login = undefined;
+        return ctx.router.dispatchObject(session, CMD.LOGIN_REQ, body);
+      }
+      : undefined,
     progress,
+    readBuffer,
   );
 }
 
@@ -116,13 +130,13 @@ async function handleEvent(session: Session, transport: WsTransport, event: WsEv
 /**
  * J-IM's web demo logs in during the upgrade: `?username=&password=` (or `?token=`), handled
  * exactly like a cmd 5 (cmd 9 notifies, then cmd 6; a failed login answers 10008 and closes).
- * With no credentials in the query the client is expected to send cmd 5 itself.
+ * With no credentials in the query (undefined here) the client is expected to send cmd 5 itself.
  */
-async function loginFromQuery(session: Session, query: URLSearchParams, ctx: ConnContext): Promise<void> {
+function queryLogin(query: URLSearchParams): Record<string, string | undefined> | undefined {
   const userId = query.get("username") ?? query.get("userId") ?? undefined;
   const password = query.get("password") ?? undefined;
   const token = query.get("token") ?? undefined;
-  if (!userId && !password && !token) return;
+  if (!userId && !password && !token) return undefined;
   const extensions = query.get("extensions") ?? undefined;
-  await ctx.router.dispatchObject(session, CMD.LOGIN_REQ, { extensions, password, token, userId });
+  return { extensions, password, token, userId };
 }
