@@ -223,23 +223,28 @@ export class SniffingListener {
     }
     if (n === null || n === 0) return closeQuietly(conn);
     const first = buf.subarray(0, n);
+    // The protocol's promise is returned, not awaited: this frame is released while the
+    // connection lives (idle memory per connection is a target; see bench/).
+    const failed = (err: unknown) => {
+      this.#log.error("listener.serve_error", { error: err });
+      closeQuietly(conn);
+    };
     try {
       if (first[0] === TCP_VERSION) {
         if (!protocols.includes("tcp")) return closeQuietly(conn);
-        return await serveTcp(conn, first, this.#ctx, buf);
+        return serveTcp(conn, first, this.#ctx, buf).catch(failed);
       }
       // An HTTP request line starts with an upper-case method token.
       if (first[0] >= 0x41 && first[0] <= 0x5a && (protocols.includes("http") || protocols.includes("ws"))) {
-        return await serveHttp(conn, first, this.#ctx, {
+        return serveHttp(conn, first, this.#ctx, {
           ws: protocols.includes("ws"),
           http: protocols.includes("http"),
-        }, buf);
+        }, buf).catch(failed);
       }
       this.#log.info("listener.unknown_protocol", { firstByte: first[0] });
       closeQuietly(conn);
     } catch (err) {
-      this.#log.error("listener.serve_error", { error: err });
-      closeQuietly(conn);
+      failed(err);
     }
   }
 

@@ -95,11 +95,14 @@ function xorMask(
   src: Uint8Array,
   s: number,
   n: number,
-  mask: Uint8Array,
+  mask: number,
   phase: number,
 ): void {
-  const k0 = mask[phase & 3], k1 = mask[(phase + 1) & 3], k2 = mask[(phase + 2) & 3];
-  const k3 = mask[(phase + 3) & 3];
+  // `mask` is the 4 key bytes big-endian in one number; byte i of the key is (mask >>> (24 - 8i)).
+  const k0 = (mask >>> (24 - 8 * (phase & 3))) & 0xff;
+  const k1 = (mask >>> (24 - 8 * ((phase + 1) & 3))) & 0xff;
+  const k2 = (mask >>> (24 - 8 * ((phase + 2) & 3))) & 0xff;
+  const k3 = (mask >>> (24 - 8 * ((phase + 3) & 3))) & 0xff;
   const n4 = n & ~3;
   let i = 0;
   for (; i < n4; i += 4) {
@@ -111,6 +114,10 @@ function xorMask(
   if (i < n) dst[d + i] = src[s + i] ^ k0;
   if (i + 1 < n) dst[d + i + 1] = src[s + i + 1] ^ k1;
   if (i + 2 < n) dst[d + i + 2] = src[s + i + 2] ^ k2;
+}
+
+function maskWord(mask: Uint8Array): number {
+  return ((mask[0] << 24) | (mask[1] << 16) | (mask[2] << 8) | mask[3]) >>> 0;
 }
 
 function decodeUtf8(bytes: Uint8Array, what: string): string {
@@ -154,7 +161,8 @@ export class WsFrameDecoder {
   #fin = false;
   #opcode = 0;
   #masked = false;
-  #mask = new Uint8Array(4);
+  /** The current frame's masking key, big-endian in one number (no per-connection array). */
+  #mask = 0;
   /** Payload bytes of the current frame still to read. */
   #remaining = 0;
   /** Payload bytes of the current frame already read (mask phase). */
@@ -330,11 +338,7 @@ export class WsFrameDecoder {
     }
     const masked = (b1 & 0x80) !== 0;
     if (masked) {
-      const m = this.#mask;
-      m[0] = b[p];
-      m[1] = b[p + 1];
-      m[2] = b[p + 2];
-      m[3] = b[p + 3];
+      this.#mask = ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
     }
     if (!(op & 0x8)) {
       if (this.#partsBytes + length > this.#max) {
@@ -489,7 +493,7 @@ export function encodeWsFrame(opcode: number, payload: Uint8Array, options?: WsF
   const n = payload.length;
   const out = new Uint8Array(wsHeaderSize(n, mask !== undefined) + n);
   const p = writeHeader(out, (options?.fin === false ? 0 : 0x80) | (opcode & 0x0f), n, mask);
-  if (mask) xorMask(out, p, payload, 0, n, mask, 0);
+  if (mask) xorMask(out, p, payload, 0, n, maskWord(mask), 0);
   else out.set(payload, p);
   return out;
 }
@@ -521,7 +525,7 @@ export function encodeWsText(payload: Uint8Array | string, mask?: Uint8Array): U
   const out = new Uint8Array(wsHeaderSize(n, mask !== undefined) + n);
   const p = writeHeader(out, 0x80 | OPCODE.TEXT, n, mask);
   utf8Encoder.encodeInto(payload, out.subarray(p));
-  if (mask) xorMask(out, p, out, p, n, mask, 0);
+  if (mask) xorMask(out, p, out, p, n, maskWord(mask), 0);
   return out;
 }
 

@@ -28,8 +28,14 @@ export interface ConnContext {
   readonly log: Logger;
 }
 
-/** Per-connection read buffer: small, since most IM frames are small (grown by decoders only). */
-export const READ_BUFFER_BYTES = 2048;
+/**
+ * A connection's first read buffer: small, since most IM frames are small and most connections
+ * are idle (idle memory per connection is a target, docs in bench/). A session whose reads fill
+ * the buffer gets a bigger one, doubling up to MAX_READ_BUFFER_BYTES, so a busy pipelining
+ * client needs few reads.
+ */
+export const READ_BUFFER_BYTES = 1024;
+export const MAX_READ_BUFFER_BYTES = 16 * 1024;
 
 export function remoteAddrOf(conn: Deno.Conn): string {
   const addr = conn.remoteAddr as Deno.NetAddr;

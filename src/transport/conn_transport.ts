@@ -9,6 +9,7 @@ import {
   type ConnContext,
   flushThenClose,
   isConnectionGone,
+  MAX_READ_BUFFER_BYTES,
   READ_BUFFER_BYTES,
   remoteAddrOf,
 } from "./conn_context.ts";
@@ -112,7 +113,7 @@ export async function runSession(
   try {
     if (beforeReading) await beforeReading(session);
     // `first` may be a view of `readBuffer`: it is handled before the first read overwrites it.
-    const buf = readBuffer ?? new Uint8Array(READ_BUFFER_BYTES);
+    let buf = readBuffer ?? new Uint8Array(READ_BUFFER_BYTES);
     let chunk: Uint8Array | null = first;
     while (chunk && !session.closing) {
       session.lastReadAt = Date.now();
@@ -122,6 +123,10 @@ export async function runSession(
         break;
       }
       if (session.closing) break;
+      // The last read filled the buffer (the chunk is handled, so it may be replaced): grow it.
+      if (chunk.length === buf.length && buf.length < MAX_READ_BUFFER_BYTES) {
+        buf = new Uint8Array(buf.length * 2);
+      }
       frameDeadline?.reading();
       const n: number | null = await conn.read(buf);
       frameDeadline?.idle();

@@ -24,7 +24,7 @@ class TcpTransport extends ConnTransport {
  * `first` was read into, if any) is reused for every later read, so an idle connection holds one
  * read buffer, not two.
  */
-export async function serveTcp(
+export function serveTcp(
   conn: Deno.Conn,
   first: Uint8Array,
   ctx: ConnContext,
@@ -34,7 +34,7 @@ export async function serveTcp(
   /** Frames completed so far, for the frame deadline. */
   let completed = 0;
   const progress = () => decoder.bufferedBytes > 0 ? completed : -1;
-  await runSession(
+  return runSession(
     new TcpTransport(conn, ctx),
     first,
     ctx,
