@@ -75,6 +75,11 @@ Deno.test("/metrics: logins, messages in and out, latencies, errors and outbox d
     assert.ok(assertHistogram(mid.text, s, "jim_store_commit_seconds") > commitsBefore, "commits counted");
     assert.equal(get(s, "jim_outbox_drops_total"), 0);
     assert.ok(s.has("jim_event_loop_lag_seconds"));
+    // README's "Metrics to scrape" names every metric served.
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    for (const [, name] of mid.text.matchAll(/^# TYPE (\w+) /gm)) {
+      assert.ok(readme.includes(`| \`${name}`), `${name} is not in README's metrics table`);
+    }
 
     // A client that logs in and never reads: big messages fill the socket buffers, then its
     // 1 KiB outbox, and it is cut off.
