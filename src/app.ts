@@ -199,16 +199,8 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
   const lag = new EventLoopLag();
   // /readyz: listeners started and not stopping; the store answers a trivial read within 1 s.
   let accepting = false;
-  const ready = async (): Promise<boolean> => {
-    if (!accepting) return false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 1000));
-    try {
-      return await Promise.race([store!.getUser("readyz").then(() => true, () => false), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const ready = async (): Promise<boolean> =>
+    accepting && await withTimeout(store!.getUser("readyz").then(() => true), 1000) === true;
   const metrics = async () =>
     renderMetrics({
       stats,
