@@ -1,9 +1,10 @@
 /**
- * jim entry point: read the configuration, start the server, stop cleanly on SIGINT/SIGTERM,
- * reload the TLS certificate on SIGHUP.
+ * jim entry point: read the configuration, start the server, stop gracefully on SIGINT/SIGTERM
+ * (a second signal drops the remaining connections at once), reload the live options (log
+ * level, limits, TLS certificate) on SIGHUP.
  * Everything else lives in src/; this file is the only place with process-level side effects.
  */
-import { createApp } from "./src/app.ts";
+import { type App, createApp } from "./src/app.ts";
 import { ConfigError, resolveConfig } from "./src/config/resolve.ts";
 import { renderHelp } from "./src/config/help.ts";
 import { VERSION } from "./src/version.ts";
@@ -99,26 +100,60 @@ async function main(args: string[]): Promise<number> {
     await app.store.close();
     return 1;
   }
+  const guardMs = resolved.config.shutdownTimeout * 1000 + STOP_GUARD_MS;
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        app.log.warn("server.signal", { signal, action: "dropping the remaining connections now" });
+        app.hurry();
+        return;
+      }
       stopping = true;
       app.log.info("server.signal", { signal });
+      // A store that does not close (a stuck worker) must not keep the process alive forever.
+      const guard = setTimeout(() => {
+        app.log.error("server.stop_stuck", { waitedMs: guardMs });
+        Deno.exit(1);
+      }, guardMs);
+      Deno.unrefTimer(guard);
       app.stop().finally(resolve);
     };
     Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   });
-  if (Deno.build.os !== "windows" && resolved.config.tlsCert) {
-    // SIGHUP re-reads --tls-cert/--tls-key (a renewed certificate); open connections are kept.
+  if (Deno.build.os !== "windows") {
+    // SIGHUP: the config file (and the environment) again; flags stay as given. Reloads run one
+    // after another; a configuration with problems changes nothing.
+    let reloading = Promise.resolve();
     Deno.addSignalListener("SIGHUP", () => {
       app.log.info("server.signal", { signal: "SIGHUP" });
-      void app.reloadTls();
+      reloading = reloading.then(() => reload(app, args)).catch((error) =>
+        app.log.error("config.reload_failed", { error })
+      );
     });
   }
   await stopped;
   return 0;
+}
+
+/** Time the store gets to close after --shutdown-timeout before the process exits anyway (code 1). */
+const STOP_GUARD_MS = 5000;
+
+async function reload(app: App, args: string[]): Promise<void> {
+  let next;
+  try {
+    next = resolveConfig(args, Deno.env.toObject(), readConfigFile);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    app.log.error("config.reload_failed", {
+      problems: err.problems.map((p) => `${p.key}: ${p.message}`),
+      kept: "the running configuration",
+    });
+    return;
+  }
+  for (const warning of next.warnings) app.log.warn("config.warning", { warning });
+  await app.reload(next.config);
 }
 
 if (import.meta.main) {

@@ -1,21 +1,23 @@
 /**
  * Enforces the one-way layering described in ARCHITECTURE.md:
- *   listener → transport → router → services → store, with protocol (codecs), log, config and
- *   web as leaves. A layer may import itself and the layers below it, never above.
+ *   listener → transport → router → services → store, with protocol (codecs), log, config,
+ *   metrics and web as leaves. A layer may import itself and the layers below it, never above.
  * Run by `deno task check`. Exits 1 listing every violating import.
  */
 const ALLOWED: Record<string, readonly string[]> = {
   // layer: layers it may import (besides itself)
-  listener: ["transport", "router", "services", "store", "protocol", "log", "config"],
-  transport: ["router", "services", "store", "protocol", "log", "config", "web"],
-  router: ["services", "store", "protocol", "log"],
-  services: ["store", "protocol", "log"],
-  store: ["protocol", "log"],
+  listener: ["transport", "router", "services", "store", "protocol", "log", "config", "metrics"],
+  transport: ["router", "services", "store", "protocol", "log", "config", "web", "metrics"],
+  router: ["services", "store", "protocol", "log", "metrics"],
+  services: ["store", "protocol", "log", "metrics"],
+  store: ["protocol", "log", "metrics"],
   protocol: ["store-types"],
   client: ["protocol"],
   config: [],
   web: ["client"],
   log: [],
+  // Histograms shared by the store (commit latency), services (delivery latency) and /metrics.
+  metrics: [],
   cluster: ["services", "store", "protocol", "log"],
   // Subcommands other than serve (backup, restore, user): beside the composition root, on the store
   // (user also hashes passwords with services/password.ts).

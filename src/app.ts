@@ -3,7 +3,8 @@
  * Importing this module has no side effects; main.ts and the tests call createApp().
  */
 import { join } from "node:path";
-import type { JimConfig } from "./config/schema.ts";
+import type { ConfigKey, JimConfig } from "./config/schema.ts";
+import { applyLive, diffConfig } from "./config/reload.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type ListenerOptions, type ProtocolName, SniffingListener } from "./listener/listener.ts";
 import { certFingerprint, loadTlsKeyPair, type TlsKeyPair } from "./listener/tls.ts";
@@ -12,7 +13,8 @@ import { Router } from "./router/router.ts";
 import { AuthService, loadAuthBackends } from "./services/auth/auth.ts";
 import { OPEN_MODE_WARNING } from "./services/auth/open.ts";
 import { Delivery } from "./services/delivery.ts";
-import { ConnectionGate, LoginGuard, RequestLimiter } from "./services/limits.ts";
+import { ConnectionGate, RequestLimiter } from "./services/limits.ts";
+import { LoginGuard } from "./services/login_guard.ts";
 import { GroupService } from "./services/groups.ts";
 import { GroupAdminService } from "./services/group_admin.ts";
 import { MessageService } from "./services/messages.ts";
@@ -24,20 +26,30 @@ import { Stats } from "./services/stats.ts";
 import { WorkerStore } from "./store/worker/worker_store.ts";
 import { acquireDataDirLock, type DataDirLock } from "./store/data_dir_lock.ts";
 import type { Store } from "./store/store.ts";
-import type { ConnContext } from "./transport/conn_context.ts";
+import { type ConnContext, ConnDrain, type TransportLimits } from "./transport/conn_context.ts";
+import { type AdminServer, serveAdmin } from "./transport/admin_server.ts";
 import { HttpApi } from "./transport/http_api.ts";
 import { AdminApi } from "./transport/admin_api.ts";
 import { EventLoopLag, renderMetrics } from "./transport/metrics.ts";
 import { VERSION } from "./version.ts";
+import { drainConnections, ShutdownDeadline } from "./app_shutdown.ts";
+import { applyLiveOptions } from "./app_reload.ts";
 
 export interface App {
+  /** The running configuration (reload() updates its live options). */
   readonly config: JimConfig;
   readonly log: Logger;
   readonly services: Services;
   readonly store: Store;
   readonly retention: RetentionJob;
   /** Bound addresses, available after start(). */
-  readonly addrs: { main: Deno.NetAddr; tcp?: Deno.NetAddr; http?: Deno.NetAddr; plain?: Deno.NetAddr };
+  readonly addrs: {
+    main: Deno.NetAddr;
+    tcp?: Deno.NetAddr;
+    http?: Deno.NetAddr;
+    plain?: Deno.NetAddr;
+    admin?: Deno.NetAddr;
+  };
   start(): void;
   /**
    * Re-reads --tls-cert/--tls-key (SIGHUP) and serves new connections with them; open
@@ -45,7 +57,21 @@ export interface App {
    * files do not make a usable certificate and key.
    */
   reloadTls(): Promise<boolean>;
-  stop(): Promise<void>;
+  /**
+   * SIGHUP: takes over the options of `next` marked `reload` in the schema (log level, limits,
+   * TLS files, which are read again whenever TLS is on); every other changed option is logged as
+   * needing a restart. Returns what changed.
+   */
+  reload(next: JimConfig): Promise<{ live: ConfigKey[]; restart: ConfigKey[] }>;
+  /**
+   * Graceful stop (SIGTERM/SIGINT): stops accepting, stops taking requests, lets the requests in
+   * progress finish (chat acks included), tells every client (WebSocket close 1001, TCP: outbox
+   * flushed then closed, HTTP: `Connection: close`), waits for them to go, then closes the store.
+   * After `timeoutMs` (default --shutdown-timeout) the connections left are dropped.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  /** During stop(): drop the remaining connections now instead of waiting (a second signal). */
+  hurry(): void;
 }
 
 export const DB_FILE_NAME = "jim.db";
@@ -62,7 +88,9 @@ export interface AppOptions {
   onFatal?: (error: Error) => void;
 }
 
-export async function createApp(config: JimConfig, options: AppOptions = {}): Promise<App> {
+export async function createApp(initial: JimConfig, options: AppOptions = {}): Promise<App> {
+  /** The running configuration: its live options change on reload(). */
+  let config = initial;
   const log = options.log ?? createLogger({
     level: config.logLevel,
     format: config.logFormat === "auto" ? (Deno.stderr.isTerminal() ? "text" : "json") : config.logFormat,
@@ -117,6 +145,11 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
   }, stats);
   const conversations = new ConversationService(store, groups, delivery, log);
   const groupAdmin = new GroupAdminService(store, groups, registry, delivery, log);
+  const loginGuard = new LoginGuard({
+    failuresPerUser: config.loginFailuresPerUser,
+    failuresPerIp: config.loginFailuresPerIp,
+    lockoutMs: config.loginLockout * 1000,
+  });
   const sessions = new SessionService(
     registry,
     auth,
@@ -125,14 +158,14 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     {
       defaultGroups: config.defaultGroups,
       maxSessionsPerUser: config.maxSessionsPerUser,
-      loginGuard: new LoginGuard({
-        failuresPerUser: config.loginFailuresPerUser,
-        failuresPerIp: config.loginFailuresPerIp,
-        lockoutMs: config.loginLockout * 1000,
-      }),
+      loginGuard,
     },
     stats,
   );
+  const requestLimiter = new RequestLimiter({
+    perConnection: config.ratePerConnection,
+    perUser: config.ratePerUser,
+  });
   const services: Services = {
     sessions,
     auth,
@@ -144,7 +177,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     log,
     conversations,
     stats,
-    limits: new RequestLimiter({ perConnection: config.ratePerConnection, perUser: config.ratePerUser }),
+    limits: requestLimiter,
     options: { maxOfflineBatch: config.maxOfflineBatch, pushOffline: config.pushOffline },
   };
   // Shared by the app's listeners: the connection limit and the admin page count them together.
@@ -166,17 +199,9 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
   const lag = new EventLoopLag();
   // /readyz: listeners started and not stopping; the store answers a trivial read within 1 s.
   let accepting = false;
-  const ready = async (): Promise<boolean> => {
-    if (!accepting) return false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 1000));
-    try {
-      return await Promise.race([store!.getUser("readyz").then(() => true, () => false), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  const metrics = () =>
+  const ready = async (): Promise<boolean> =>
+    accepting && await withTimeout(store!.getUser("readyz").then(() => true), 1000) === true;
+  const metrics = async () =>
     renderMetrics({
       stats,
       registry,
@@ -184,19 +209,29 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       lagSeconds: () => lag.seconds,
       version: VERSION,
       denoVersion: Deno.version.deno,
+      // Aggregated in the store's worker; one message per scrape.
+      commitLatency: await withTimeout(store!.commitLatency?.(), 1000),
     });
+  const router = new Router(services);
+  const httpDeps = { apiToken: config.apiToken, messages, registry, log, admin, metrics, ready };
+  // With --admin-port, /metrics and the admin page leave the main port (see HttpApiDeps.routes).
+  const adminPortOn = config.adminPort >= 0;
+  const limits: TransportLimits = {
+    maxBody: config.maxBody,
+    outboxMaxBytes: config.outboxMaxBytes,
+    handshakeTimeout: config.handshakeTimeout,
+    loginTimeout: config.loginTimeout,
+    allowedOrigins: config.allowedOrigins,
+  };
+  const drain = new ConnDrain();
   const ctx: ConnContext = {
-    router: new Router(services),
+    router,
     sessions,
-    http: new HttpApi({ apiToken: config.apiToken, messages, registry, log, admin, metrics, ready }),
-    limits: {
-      maxBody: config.maxBody,
-      outboxMaxBytes: config.outboxMaxBytes,
-      handshakeTimeout: config.handshakeTimeout,
-      loginTimeout: config.loginTimeout,
-      allowedOrigins: config.allowedOrigins,
-    },
+    http: new HttpApi({ ...httpDeps, routes: { app: true, ops: !adminPortOn } }),
+    limits,
     log,
+    stats,
+    drain,
   };
 
   const retention = new RetentionJob(store, {
@@ -207,8 +242,11 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
   }, log);
 
   const listeners: SniffingListener[] = [];
+  let adminServer: AdminServer | undefined;
   const addrs = {} as App["addrs"];
   let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  let stopping: Promise<void> | undefined;
+  const deadline = new ShutdownDeadline();
   const listen = (port: number, protocols: readonly ProtocolName[], tls?: TlsKeyPair) => {
     const opts: ListenerOptions = {
       hostname: config.host,
@@ -224,8 +262,10 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     return l;
   };
 
-  return {
-    config,
+  const app: App = {
+    get config() {
+      return config;
+    },
     log,
     services,
     store,
@@ -240,6 +280,16 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       if (config.tcpPort >= 0) addrs.tcp = listen(config.tcpPort, ["tcp"], tls).addr;
       if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"], tls).addr;
       if (config.plainPort >= 0) addrs.plain = listen(config.plainPort, config.protocols).addr;
+      if (adminPortOn) {
+        adminServer = serveAdmin({
+          hostname: config.adminHost,
+          port: config.adminPort,
+          http: new HttpApi({ ...httpDeps, routes: { app: false, ops: true } }),
+          maxBody: config.maxBody,
+          log,
+        });
+        addrs.admin = adminServer.addr;
+      }
       for (const l of listeners) l.start();
       accepting = true;
       if (tls) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
@@ -257,6 +307,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
         http: addrs.http ? `${addrs.http.hostname}:${addrs.http.port}` : undefined,
         tls: tls ? true : undefined,
         plain: addrs.plain ? `${addrs.plain.hostname}:${addrs.plain.port}` : undefined,
+        admin: addrs.admin ? `${addrs.admin.hostname}:${addrs.admin.port}` : undefined,
         dataDir: config.dataDir,
       });
     },
@@ -281,20 +332,59 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       await logCertificate(log, "tls.reloaded", config.tlsCert, pair);
       return true;
     },
-    async stop() {
-      accepting = false;
-      lag.stop();
-      clearInterval(heartbeatTimer);
-      await retention.stop();
-      await Promise.all(listeners.map((l) => l.stop()));
-      try {
-        await store!.close();
-      } finally {
-        lock?.release();
-      }
-      log.info("server.stopped");
+    async reload(next) {
+      const changes = diffConfig(config, next);
+      for (const key of changes.restart) log.warn("config.needs_restart", { key });
+      config = applyLive(config, next, changes.live);
+      applyLiveOptions({ log, limits, listeners, gate, sessions, requestLimiter, loginGuard }, config);
+      log.info("config.reloaded", { changed: changes.live });
+      if (listeners.some((l) => l.tls)) await app.reloadTls();
+      return changes;
+    },
+    hurry() {
+      deadline.hurry();
+    },
+    stop(options = {}) {
+      stopping ??= shutdown(options.timeoutMs ?? config.shutdownTimeout * 1000);
+      return stopping;
     },
   };
+
+  async function shutdown(timeoutMs: number): Promise<void> {
+    const startedAt = Date.now();
+    accepting = false;
+    log.info("server.stopping", { connections: connections.active, timeoutMs });
+    lag.stop();
+    clearInterval(heartbeatTimer);
+    deadline.start(timeoutMs);
+    const drained = await drainConnections({ listeners, router, drain, registry, log }, deadline);
+    deadline.clear();
+    if (!drained) log.warn("server.shutdown_timeout", { dropped: connections.active, timeoutMs });
+    // Whatever is left is dropped; then the store flushes its last batch and closes.
+    await Promise.all(listeners.map((l) => l.stop()));
+    await adminServer?.shutdown();
+    await retention.stop();
+    try {
+      await store!.close();
+    } finally {
+      lock?.release();
+    }
+    log.info("server.stopped", { durationMs: Date.now() - startedAt });
+  }
+
+  return app;
+}
+
+/** The promise's value, or undefined if it takes longer than `ms` or fails. */
+async function withTimeout<T>(promise: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!promise) return undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms));
+  try {
+    return await Promise.race([promise.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Names the certificate being served (its SHA-256) so a log shows which one is live. */

@@ -43,6 +43,8 @@ export class JimClient {
   #isClosed = false;
   /** WebSocket close frame from the server, if any. */
   closeCode: number | undefined;
+  /** The reason text of that close frame. */
+  closeReason: string | undefined;
   /** Set when the server sent something the client could not decode. */
   protocolError: Error | undefined;
 
@@ -232,6 +234,7 @@ export class JimClient {
           this.#deliver({ command: Number(body.command), body, synSeq: 0, raw });
         } else if (e.type === "close") {
           this.closeCode = e.code ?? 1005;
+          this.closeReason = e.reason;
         }
       }
     });

@@ -28,10 +28,11 @@ export function formatDefault(option: OptionSpec): string {
 
 /** Doc line plus the accepted values where the flag placeholder does not already show them. */
 function describe(option: OptionSpec): string {
+  const doc = option.reload ? `${option.doc} (SIGHUP reloads it)` : option.doc;
   if (option.type === "int" || (option.type === "list" && option.values)) {
-    return `${option.doc} [${describeConstraint(option)}]`;
+    return `${doc} [${describeConstraint(option)}]`;
   }
-  return option.doc;
+  return doc;
 }
 
 /**
@@ -106,6 +107,7 @@ export function renderConfigTable(): string {
     if (option.type === "list" && option.values) doc += ` Items: ${option.values.map(codeCell).join(", ")}.`;
     if (option.type === "int") doc += ` Range: ${describeConstraint(option)}.`;
     if (option.secret) doc += " Secret: masked when printed.";
+    if (option.reload) doc += " SIGHUP reloads it.";
     const cells = [
       codeCell(option.key),
       codeCell(option.flag),

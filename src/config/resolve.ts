@@ -87,6 +87,18 @@ function crossCheck(
       option: "httpPort",
     });
   }
+  const adminPort = config.adminPort as number;
+  if (adminPort > 0) {
+    for (const other of ["port", "tcpPort", "httpPort", "plainPort"]) {
+      if (adminPort === config[other]) {
+        problems.push({
+          key: nameOf("adminPort"),
+          message: `must differ from ${other} (${adminPort})`,
+          option: "adminPort",
+        });
+      }
+    }
+  }
   problems.push(...authProblems(config, nameOf));
   problems.push(...tlsProblems(config, nameOf));
   return problems;

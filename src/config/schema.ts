@@ -33,6 +33,8 @@ export interface OptionSpec {
   readonly secret?: boolean;
   /** Placeholder shown in --help (`--data-dir <dir>`); derived from the type when absent. */
   readonly arg?: string;
+  /** SIGHUP applies a new value to the running server; any other option needs a restart. */
+  readonly reload?: boolean;
 }
 
 /** Longest delay setTimeout accepts without firing immediately. */
@@ -100,6 +102,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "maxBody",
+    reload: true,
     flag: "--max-body",
     env: "JIM_MAX_BODY",
     type: "int",
@@ -110,6 +113,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "logLevel",
+    reload: true,
     flag: "--log-level",
     env: "JIM_LOG_LEVEL",
     type: "enum",
@@ -158,16 +162,18 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "tlsCert",
+    reload: true,
     flag: "--tls-cert",
     env: "JIM_TLS_CERT",
     type: "string",
     default: "",
     arg: "path",
     doc:
-      "PEM certificate chain; with --tls-key every port except --plain-port serves TLS (J-IM TCP, wss, https). SIGHUP reloads it.",
+      "PEM certificate chain; with --tls-key every port except --plain-port serves TLS (J-IM TCP, wss, https); the files are read again on every SIGHUP.",
   },
   {
     key: "tlsKey",
+    reload: true,
     flag: "--tls-key",
     env: "JIM_TLS_KEY",
     type: "string",
@@ -197,6 +203,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "allowedOrigins",
+    reload: true,
     flag: "--allowed-origins",
     env: "JIM_ALLOWED_ORIGINS",
     type: "list",
@@ -323,6 +330,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "maxConnections",
+    reload: true,
     flag: "--max-connections",
     env: "JIM_MAX_CONNECTIONS",
     type: "int",
@@ -332,6 +340,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "outboxMaxBytes",
+    reload: true,
     flag: "--outbox-max-bytes",
     env: "JIM_OUTBOX_MAX_BYTES",
     type: "int",
@@ -343,6 +352,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "handshakeTimeout",
+    reload: true,
     flag: "--handshake-timeout",
     env: "JIM_HANDSHAKE_TIMEOUT",
     type: "int",
@@ -354,6 +364,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "loginTimeout",
+    reload: true,
     flag: "--login-timeout",
     env: "JIM_LOGIN_TIMEOUT",
     type: "int",
@@ -365,6 +376,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "maxConnectionsPerIp",
+    reload: true,
     flag: "--max-connections-per-ip",
     env: "JIM_MAX_CONNECTIONS_PER_IP",
     type: "int",
@@ -374,6 +386,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "connectRatePerIp",
+    reload: true,
     flag: "--connect-rate-per-ip",
     env: "JIM_CONNECT_RATE_PER_IP",
     type: "int",
@@ -385,6 +398,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "maxSessionsPerUser",
+    reload: true,
     flag: "--max-sessions-per-user",
     env: "JIM_MAX_SESSIONS_PER_USER",
     type: "int",
@@ -395,6 +409,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "ratePerConnection",
+    reload: true,
     flag: "--rate-per-connection",
     env: "JIM_RATE_PER_CONNECTION",
     type: "int",
@@ -406,6 +421,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "ratePerUser",
+    reload: true,
     flag: "--rate-per-user",
     env: "JIM_RATE_PER_USER",
     type: "int",
@@ -428,6 +444,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "loginFailuresPerUser",
+    reload: true,
     flag: "--login-failures-per-user",
     env: "JIM_LOGIN_FAILURES_PER_USER",
     type: "int",
@@ -438,6 +455,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "loginFailuresPerIp",
+    reload: true,
     flag: "--login-failures-per-ip",
     env: "JIM_LOGIN_FAILURES_PER_IP",
     type: "int",
@@ -448,6 +466,7 @@ export const CONFIG_SCHEMA = [
   },
   {
     key: "loginLockout",
+    reload: true,
     flag: "--login-lockout",
     env: "JIM_LOGIN_LOCKOUT",
     type: "int",
@@ -511,6 +530,38 @@ export const CONFIG_SCHEMA = [
     min: 0,
     arg: "n",
     doc: "Keep at most this many newest messages per conversation (background job); 0 = no limit.",
+  },
+  {
+    key: "shutdownTimeout",
+    flag: "--shutdown-timeout",
+    env: "JIM_SHUTDOWN_TIMEOUT",
+    type: "int",
+    default: 10,
+    min: 0,
+    max: 3600,
+    arg: "seconds",
+    doc:
+      "On SIGTERM/SIGINT: how long clients get to finish (in-flight requests, acks, outboxes) before the rest are dropped and jim exits.",
+  },
+  {
+    key: "adminPort",
+    flag: "--admin-port",
+    env: "JIM_ADMIN_PORT",
+    type: "int",
+    default: -1,
+    min: -1,
+    max: 65535,
+    doc:
+      "Separate HTTP port for /metrics, /healthz, /readyz, /admin and /api/admin/* (which then leave the main port); -1 = off, 0 = pick a free port.",
+  },
+  {
+    key: "adminHost",
+    flag: "--admin-host",
+    env: "JIM_ADMIN_HOST",
+    type: "string",
+    default: "127.0.0.1",
+    arg: "addr",
+    doc: "Listen address of --admin-port (loopback by default: expose it deliberately).",
   },
   {
     key: "config",

@@ -60,6 +60,9 @@ const EXPECTED: [string, string, string][] = [
   ["recallWindow", "--recall-window", "JIM_RECALL_WINDOW"],
   ["retentionDays", "--retention-days", "JIM_RETENTION_DAYS"],
   ["retentionMaxMessages", "--retention-max-messages", "JIM_RETENTION_MAX_MESSAGES"],
+  ["shutdownTimeout", "--shutdown-timeout", "JIM_SHUTDOWN_TIMEOUT"],
+  ["adminPort", "--admin-port", "JIM_ADMIN_PORT"],
+  ["adminHost", "--admin-host", "JIM_ADMIN_HOST"],
   ["config", "--config", "JIM_CONFIG"],
 ];
 

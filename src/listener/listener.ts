@@ -85,6 +85,11 @@ export class SniffingListener {
     return this.#tls !== undefined;
   }
 
+  /** Changes the connection limit (SIGHUP); connections above a lowered limit stay open. */
+  setMaxConnections(max: number): void {
+    this.#options.maxConnections = max;
+  }
+
   get connectionCount(): number {
     return this.#conns.size;
   }
@@ -260,8 +265,8 @@ export class SniffingListener {
     }
   }
 
-  /** Stops accepting, closes every connection and waits for their tasks to finish. */
-  async stop(): Promise<void> {
+  /** Closes the listening socket: no new connections; open ones are served on (graceful stop). */
+  async stopAccepting(): Promise<void> {
     this.#stopped = true;
     await this.#swap;
     try {
@@ -270,8 +275,18 @@ export class SniffingListener {
       // already closed
     }
     await this.#acceptLoop;
-    for (const conn of this.#conns) closeQuietly(conn);
+  }
+
+  /** Resolves once every accepted connection has ended (call after stopAccepting()). */
+  async drained(): Promise<void> {
     await Promise.allSettled([...this.#tasks]);
+  }
+
+  /** Stops accepting, closes every connection and waits for their tasks to finish. */
+  async stop(): Promise<void> {
+    await this.stopAccepting();
+    for (const conn of this.#conns) closeQuietly(conn);
+    await this.drained();
   }
 }
 

@@ -48,6 +48,11 @@ export class Router {
   readonly #deferred = new WeakMap<Session, Promise<void>[]>();
   /** One rate-limit log line per connection per window. */
   readonly #limitLog = new OncePerSessionWindow(STRIKE_WINDOW_MS);
+  /** Set by drain(): requests are no longer handled (the server is stopping). */
+  #draining = false;
+  /** Requests being handled plus deferred work not yet answered, over every session. */
+  #active = 0;
+  #onIdle: (() => void)[] = [];
 
   constructor(services: Services, routes: ReadonlyMap<number, Route> = ROUTES) {
     this.#services = services;
@@ -55,8 +60,31 @@ export class Router {
     this.#routes = routes;
   }
 
+  /**
+   * Graceful shutdown: requests read from now on are dropped unanswered (a chat sent now is not
+   * stored and not acked; the client resends it to the next server). Requests already taken
+   * finish: see idle().
+   */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  /** Resolves once no request is being handled and every deferred reply (chat acks) went out. */
+  idle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#onIdle.push(resolve));
+  }
+
+  #done(): void {
+    if (--this.#active > 0 || this.#onIdle.length === 0) return;
+    const waiters = this.#onIdle;
+    this.#onIdle = [];
+    for (const resolve of waiters) resolve();
+  }
+
   /** A J-IM TCP frame: the header's cmd routes, the body is JSON (the body's `cmd` is ignored). */
   async dispatchFrame(session: Session, cmd: number, body: Uint8Array, synSeq: number): Promise<void> {
+    if (this.#draining) return;
     const route = this.#routes.get(cmd);
     // Unknown commands and bad bodies count against the request rate too.
     if (!route) {
@@ -77,6 +105,7 @@ export class Router {
 
   /** A WebSocket message: JSON routed by its `cmd` field (required, spec §2). */
   async dispatchMessage(session: Session, message: string | Uint8Array): Promise<void> {
+    if (this.#draining) return;
     let parsed: JsonObject;
     try {
       parsed = parseJsonObject(message);
@@ -101,6 +130,7 @@ export class Router {
 
   /** A request built by the server itself, e.g. the login J-IM performs at WebSocket upgrade. */
   async dispatchObject(session: Session, cmd: number, body: JsonObject): Promise<void> {
+    if (this.#draining) return;
     const route = this.#routes.get(cmd);
     if (!route) return this.#reply(session, UNKNOWN_CMD_PACKET, 0);
     await this.#run(session, route, cmd, body, 0, false);
@@ -113,6 +143,22 @@ export class Router {
     body: JsonObject,
     synSeq: number,
     fromClient = true,
+  ): Promise<void> {
+    this.#active++;
+    try {
+      await this.#handle(session, route, cmd, body, synSeq, fromClient);
+    } finally {
+      this.#done();
+    }
+  }
+
+  async #handle(
+    session: Session,
+    route: Route,
+    cmd: number,
+    body: JsonObject,
+    synSeq: number,
+    fromClient: boolean,
   ): Promise<void> {
     if (fromClient && !this.#admit(session, cmd, body, synSeq)) return;
     if (route.requiresLogin && !session.user) {
@@ -155,6 +201,7 @@ export class Router {
   #defer(session: Session, cmd: number, work: Promise<OutPacket | void>, synSeq: number): void {
     let queue = this.#deferred.get(session);
     if (!queue) this.#deferred.set(session, queue = []);
+    this.#active++;
     const tracked: Promise<void> = work.then(
       (packet) => {
         if (packet) this.#reply(session, packet, synSeq);
@@ -163,6 +210,7 @@ export class Router {
     ).finally(() => {
       const i = queue.indexOf(tracked);
       if (i >= 0) queue.splice(i, 1);
+      this.#done();
     });
     queue.push(tracked);
   }
@@ -191,7 +239,12 @@ export class Router {
     const packet = statusPacket(replyCommandOf(cmd), STATUS.LIMIT_EXCEEDED, extra);
     if (!disconnect) {
       if (this.#limitLog.check(session)) {
-        this.#log.info("request.rate_limited", { session: session.id, userId: session.userId, cmd });
+        this.#log.info("request.rate_limited", {
+          session: session.id,
+          userId: session.userId,
+          cmd,
+          code: STATUS.LIMIT_EXCEEDED.code,
+        });
         this.#recordError(session, cmd, "request.rate_limited", STATUS.LIMIT_EXCEEDED.code, "rate limited");
       }
       this.#replyInOrder(session, cmd, packet, synSeq);
@@ -199,6 +252,7 @@ export class Router {
     }
     this.#log.info("request.rate_disconnect", {
       session: session.id,
+      code: STATUS.LIMIT_EXCEEDED.code,
       userId: session.userId,
       remote: session.transport.remoteAddr,
     });
@@ -221,9 +275,9 @@ export class Router {
   }
 
   #badBody(session: Session, cmd: number, err: unknown, synSeq: number): void {
-    this.#log.info("request.bad_body", { session: session.id, cmd, error: String(err) });
     // cmd 14 keeps J-IM's answer to an unparsable body (spec §5.7).
     const status = cmd === CMD.CLOSE_REQ ? STATUS.INVALID_VERIFY : STATUS.BAD_REQUEST;
+    this.#log.info("request.bad_body", { session: session.id, cmd, code: status.code, error: String(err) });
     this.#recordError(session, cmd, "request.bad_body", status.code, err);
     this.#reply(session, statusPacket(replyCommandOf(cmd), status), synSeq);
   }
@@ -241,14 +295,24 @@ export class Router {
     } else if (err instanceof JsonBodyError) {
       this.#badBody(session, cmd, err, synSeq);
     } else if (err instanceof DisconnectError) {
-      this.#log.info("request.disconnect", { session: session.id, cmd, reason: err.message });
+      this.#log.info("request.disconnect", {
+        session: session.id,
+        cmd,
+        code: err.status?.code,
+        reason: err.message,
+      });
       this.#recordError(session, cmd, "request.disconnect", err.status?.code, err);
       if (err.status) {
         this.#reply(session, statusPacket(err.command ?? replyCommandOf(cmd), err.status), synSeq);
       }
       session.close(err.message);
     } else {
-      this.#log.error("request.internal_error", { session: session.id, cmd, error: err });
+      this.#log.error("request.internal_error", {
+        session: session.id,
+        cmd,
+        code: STATUS.INTERNAL_ERROR.code,
+        error: err,
+      });
       this.#recordError(session, cmd, "request.internal_error", STATUS.INTERNAL_ERROR.code, err);
       this.#reply(session, statusPacket(replyCommandOf(cmd), STATUS.INTERNAL_ERROR), synSeq);
     }

@@ -1,6 +1,6 @@
 /**
- * Abuse limits (docs/protocol.md §8): token buckets for request and connect rates, connection
- * counts per IP, and the login-failure lockout. Everything is in memory, per process.
+ * Abuse limits (docs/protocol.md §8): token buckets for request and connect rates and connection
+ * counts per IP (the login-failure lockout is in login_guard.ts). Everything is in memory, per process.
  *
  * Costs: a check allocates nothing. Per key (connection, user, IP) there is one small mutable
  * record, refilled lazily from the elapsed time when it is next used (no timers). Maps keyed by
@@ -21,10 +21,6 @@ export const LIMIT_CLOSE_CODE = 1008;
 /** Refusals a connection may collect within STRIKE_WINDOW_MS before it is disconnected. */
 export const STRIKES_TO_DISCONNECT = 50;
 export const STRIKE_WINDOW_MS = 10_000;
-/** Window in which login failures are counted. */
-export const LOGIN_FAILURE_WINDOW_MS = 10 * 60_000;
-/** Longest lockout; each lockout in a row doubles the previous one up to this. */
-export const MAX_LOCKOUT_MS = 15 * 60_000;
 /** Default bound of each keyed map (IPs, users, userIds with login failures). */
 export const DEFAULT_MAX_KEYS = 100_000;
 
@@ -85,7 +81,7 @@ export class Bucket {
 }
 
 /** Drops entries from a map at its bound: first those `idle` says are useless, then the oldest. */
-function shrink<K, V>(map: Map<K, V>, maxKeys: number, idle: (v: V) => boolean): void {
+export function shrink<K, V>(map: Map<K, V>, maxKeys: number, idle: (v: V) => boolean): void {
   if (map.size < maxKeys) return;
   for (const [k, v] of map) if (idle(v)) map.delete(k);
   // Leave room for a tenth of the bound so the sweep is amortised over many inserts.
@@ -108,17 +104,30 @@ export interface RateOptions {
 
 /** Token buckets keyed by a string (an IP, a userId), in a bounded map. */
 export class RateLimiter {
-  readonly rate: number;
-  readonly burst: number;
+  #rate = 0;
+  #burst = 1;
   readonly #maxKeys: number;
   readonly #now: Clock;
   readonly #buckets = new Map<string, Bucket>();
 
   constructor(options: RateOptions) {
-    this.rate = options.rate;
-    this.burst = options.burst ?? Math.max(1, 2 * options.rate);
+    this.setRate(options.rate, options.burst);
     this.#maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
     this.#now = options.now ?? Date.now;
+  }
+
+  get rate(): number {
+    return this.#rate;
+  }
+
+  get burst(): number {
+    return this.#burst;
+  }
+
+  /** Changes the rate (SIGHUP); buckets holding more than the new burst are capped when next used. */
+  setRate(rate: number, burst?: number): void {
+    this.#rate = rate;
+    this.#burst = burst ?? Math.max(1, 2 * rate);
   }
 
   get enabled(): boolean {
@@ -206,7 +215,7 @@ export type ConnectRefusal = "connect-rate" | "per-ip";
  * open connections per IP. (The global --max-connections count stays in the listener.)
  */
 export class ConnectionGate {
-  readonly maxPerIp: number;
+  maxPerIp: number;
   readonly #rate: RateLimiter;
   /** Open connections per IP; an IP leaves the map with its last connection (bounded by them). */
   readonly #open = new Map<string, number>();
@@ -225,6 +234,12 @@ export class ConnectionGate {
 
   get connectRate(): number {
     return this.#rate.rate;
+  }
+
+  /** New limits (SIGHUP); open connections above a lowered maxPerIp stay, new ones wait below it. */
+  configure(options: Pick<ConnectionGateOptions, "maxPerIp" | "connectRatePerIp">): void {
+    this.maxPerIp = options.maxPerIp;
+    this.#rate.setRate(options.connectRatePerIp);
   }
 
   /** Counts a new connection from `ip`, or says why it is refused (then nothing is counted). */
@@ -276,19 +291,25 @@ export interface RequestLimitOptions {
  * in a window and the connection is to be closed.
  */
 export class RequestLimiter {
-  readonly perConnection: number;
-  readonly perUser: number;
-  readonly #connBurst: number;
+  perConnection = 0;
+  perUser = 0;
+  #connBurst = 1;
   readonly #conns = new WeakMap<RateSubject, Bucket>();
   readonly #users: RateLimiter;
   readonly #now: Clock;
 
   constructor(options: RequestLimitOptions) {
+    this.#users = new RateLimiter({ rate: options.perUser, maxKeys: options.maxKeys, now: options.now });
+    this.#now = options.now ?? Date.now;
+    this.configure(options);
+  }
+
+  /** New rates (SIGHUP): every bucket, existing ones included, refills at the new rate from now on. */
+  configure(options: Pick<RequestLimitOptions, "perConnection" | "perUser">): void {
     this.perConnection = options.perConnection;
     this.perUser = options.perUser;
     this.#connBurst = Math.max(1, 2 * options.perConnection);
-    this.#users = new RateLimiter({ rate: options.perUser, maxKeys: options.maxKeys, now: options.now });
-    this.#now = options.now ?? Date.now;
+    this.#users.setRate(options.perUser);
   }
 
   /**
@@ -324,150 +345,5 @@ export class RequestLimiter {
     let b = this.#conns.get(subject);
     if (!b) this.#conns.set(subject, b = new Bucket(this.#connBurst, now));
     return b;
-  }
-}
-
-// ---- login failures -------------------------------------------------------------------------
-
-interface FailureRecord {
-  /** Failures in the current window. */
-  failures: number;
-  windowStart: number;
-  lockedUntil: number;
-  /** Lockouts in a row: the next one lasts base × 2^level. */
-  level: number;
-  lastFailureAt: number;
-}
-
-export interface LockoutOptions {
-  /** Failures within LOGIN_FAILURE_WINDOW_MS that lock the key; 0 = never. */
-  maxFailures: number;
-  /** First lockout; each further one in a row doubles, up to MAX_LOCKOUT_MS. */
-  baseLockMs: number;
-  windowMs?: number;
-  maxLockMs?: number;
-  maxKeys?: number;
-  now?: Clock;
-}
-
-/**
- * Exponential-backoff lockout after repeated failures of one key (a userId, an IP). The level
- * (how long the next lockout lasts) decays once a whole window plus the longest lockout passed
- * without a failure, or on success (reset).
- */
-export class FailureLockout {
-  readonly maxFailures: number;
-  readonly #baseLockMs: number;
-  readonly #windowMs: number;
-  readonly #maxLockMs: number;
-  readonly #maxKeys: number;
-  readonly #now: Clock;
-  readonly #records = new Map<string, FailureRecord>();
-
-  constructor(options: LockoutOptions) {
-    this.maxFailures = options.maxFailures;
-    this.#baseLockMs = options.baseLockMs;
-    this.#windowMs = options.windowMs ?? LOGIN_FAILURE_WINDOW_MS;
-    this.#maxLockMs = Math.max(options.maxLockMs ?? MAX_LOCKOUT_MS, options.baseLockMs);
-    this.#maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
-    this.#now = options.now ?? Date.now;
-  }
-
-  get size(): number {
-    return this.#records.size;
-  }
-
-  /** Milliseconds the key stays locked; 0 = not locked. */
-  lockedFor(key: string): number {
-    if (this.maxFailures <= 0) return 0;
-    const r = this.#records.get(key);
-    if (!r) return 0;
-    const left = r.lockedUntil - this.#now();
-    return left > 0 ? left : 0;
-  }
-
-  /** Records a failure; returns the length of the lockout it starts (0 = none). */
-  fail(key: string): number {
-    if (this.maxFailures <= 0) return 0;
-    const now = this.#now();
-    let r = this.#records.get(key);
-    if (!r) {
-      shrink(this.#records, this.#maxKeys, (v) => this.#forgettable(v, now));
-      this.#records.set(
-        key,
-        r = { failures: 0, windowStart: now, lockedUntil: 0, level: 0, lastFailureAt: 0 },
-      );
-    }
-    if (r.lockedUntil > now) return 0; // already locked; attempts are not even checked
-    if (r.level > 0 && now - r.lastFailureAt >= this.#windowMs + this.#maxLockMs) r.level = 0;
-    if (now - r.windowStart >= this.#windowMs) {
-      r.windowStart = now;
-      r.failures = 0;
-    }
-    r.lastFailureAt = now;
-    if (++r.failures < this.maxFailures) return 0;
-    const lock = Math.min(this.#baseLockMs * 2 ** Math.min(r.level, 30), this.#maxLockMs);
-    r.lockedUntil = now + lock;
-    r.level++;
-    r.failures = 0;
-    r.windowStart = now;
-    return lock;
-  }
-
-  /** Forgets the key's failures (a successful login). */
-  reset(key: string): void {
-    this.#records.delete(key);
-  }
-
-  #forgettable(r: FailureRecord, now: number): boolean {
-    return r.lockedUntil <= now && now - r.lastFailureAt >= this.#windowMs &&
-      (r.level === 0 || now - r.lastFailureAt >= this.#windowMs + this.#maxLockMs);
-  }
-}
-
-export interface LoginGuardOptions {
-  /** Failures per userId before a lockout; 0 = off. */
-  failuresPerUser: number;
-  /** Failures per IP before a lockout; 0 = off. */
-  failuresPerIp: number;
-  /** First lockout in ms (doubling up to MAX_LOCKOUT_MS). */
-  lockoutMs: number;
-  maxKeys?: number;
-  now?: Clock;
-}
-
-/**
- * Brute-force protection for logins: failures are counted per claimed userId (existing or not,
- * so a lockout tells nothing about which accounts exist) and per client IP. A locked login is
- * refused without checking the credentials.
- */
-export class LoginGuard {
-  readonly #users: FailureLockout;
-  readonly #ips: FailureLockout;
-
-  constructor(options: LoginGuardOptions) {
-    const common = { baseLockMs: options.lockoutMs, maxKeys: options.maxKeys, now: options.now };
-    this.#users = new FailureLockout({ ...common, maxFailures: options.failuresPerUser });
-    this.#ips = new FailureLockout({ ...common, maxFailures: options.failuresPerIp });
-  }
-
-  /** Milliseconds the login stays refused (the longer of the user's and the IP's lock); 0 = allowed. */
-  lockedFor(userId: string | undefined, ip: string): number {
-    const u = userId === undefined ? 0 : this.#users.lockedFor(userId);
-    const i = this.#ips.lockedFor(ip);
-    return u > i ? u : i;
-  }
-
-  /** Counts a failure; returns which keys it locked (for the log). */
-  failed(userId: string | undefined, ip: string): { userLock: number; ipLock: number } {
-    return {
-      userLock: userId === undefined ? 0 : this.#users.fail(userId),
-      ipLock: this.#ips.fail(ip),
-    };
-  }
-
-  /** A successful login resets the user's failures (not the IP's: an attacker's own account must not). */
-  succeeded(userId: string): void {
-    this.#users.reset(userId);
   }
 }

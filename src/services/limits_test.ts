@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
+import { FailureLockout, LoginGuard, MAX_LOCKOUT_MS } from "./login_guard.ts";
 import {
   ConnectionGate,
-  FailureLockout,
   ipOf,
-  LoginGuard,
-  MAX_LOCKOUT_MS,
   OncePerWindow,
   RateLimiter,
   RequestLimiter,

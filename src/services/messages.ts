@@ -41,6 +41,8 @@ export interface PreparedMessage {
   members?: ReadonlySet<string>;
   /** The sending session (not delivered to again); none for the HTTP API. */
   sender?: Session;
+  /** performance.now() when handling started: the start of the delivery latency. */
+  receivedAt: number;
 }
 
 export interface MessageOptions {
@@ -103,6 +105,8 @@ export class MessageService {
     req: ChatRequest,
     options: { sender?: Session; asSystem?: boolean } = {},
   ): Promise<PreparedMessage> {
+    const receivedAt = performance.now();
+    this.#stats.messageReceived();
     const base = {
       id: req.id ?? newMessageId(),
       from,
@@ -114,7 +118,7 @@ export class MessageService {
     if (req.chatType === 2) {
       const to = req.to!;
       if (!isValidId(to) || !await this.userExists(to)) throw new ReplyError(STATUS.USER_NOT_FOUND);
-      return { message: { ...base, chatType: 2, to }, sender: options.sender };
+      return { message: { ...base, chatType: 2, to }, sender: options.sender, receivedAt };
     }
     const groupId = req.groupId!;
     if (!options.asSystem && !await this.#groups.isMember(groupId, from)) {
@@ -131,6 +135,7 @@ export class MessageService {
       message: { ...base, chatType: 1, groupId },
       members: await this.#groups.members(groupId),
       sender: options.sender,
+      receivedAt,
     };
   }
 
@@ -150,7 +155,7 @@ export class MessageService {
         if (this.#options.deliverOwn && to !== message.from) {
           delivered += this.#delivery.toUser(message.from, packets, sender);
         }
-        this.#stats.messageStored(delivered);
+        this.#stats.messageStored(delivered, (performance.now() - prepared.receivedAt) / 1000);
       }
       return { message: stored, online: this.#registry.isOnline(to), duplicate };
     }
@@ -160,7 +165,10 @@ export class MessageService {
     }
     const { message: stored, duplicate } = await this.#store.appendMessage(message, offline);
     // J-IM delivers group chats to every bound session, the sender's included (clients filter by from).
-    if (!duplicate) this.#stats.messageStored(this.#delivery.toGroup(message.groupId!, chatPackets(stored)));
+    if (!duplicate) {
+      const delivered = this.#delivery.toGroup(message.groupId!, chatPackets(stored));
+      this.#stats.messageStored(delivered, (performance.now() - prepared.receivedAt) / 1000);
+    }
     if (this.#log.enabled("debug")) {
       this.#log.debug("chat.group", { groupId: message.groupId, id: stored.id });
     }

@@ -33,6 +33,10 @@ export interface SessionUser {
  */
 export const KICKED_CLOSE_CODE = 4001;
 
+/** WebSocket close code and reason of the sessions a stopping server ends (1001, going away). */
+export const SHUTDOWN_CLOSE_CODE = 1001;
+export const SHUTDOWN_REASON = "server shutting down";
+
 let nextSessionId = 1;
 
 export class Session {

@@ -7,7 +7,8 @@ import type { OutPacket } from "../protocol/packet.ts";
 import { STATUS, type Status } from "../protocol/status.ts";
 import type { AuthService, Credentials } from "./auth/auth.ts";
 import { isValidId } from "./ids.ts";
-import { ipOf, type LoginGuard } from "./limits.ts";
+import { ipOf } from "./limits.ts";
+import type { LoginGuard } from "./login_guard.ts";
 import type { GroupService } from "./groups.ts";
 import type { Session } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
@@ -40,7 +41,7 @@ export class SessionService {
   readonly #stats: Stats;
 
   readonly #defaultGroups: readonly string[];
-  readonly #maxSessionsPerUser: number;
+  #maxSessionsPerUser: number;
   readonly #guard: LoginGuard | undefined;
 
   constructor(
@@ -59,6 +60,11 @@ export class SessionService {
     this.#maxSessionsPerUser = options.maxSessionsPerUser ?? 0;
     this.#guard = options.loginGuard;
     this.#stats = stats;
+  }
+
+  /** Changes the per-user session limit (SIGHUP); sessions above a lowered limit stay. */
+  setMaxSessionsPerUser(max: number): void {
+    this.#maxSessionsPerUser = max;
   }
 
   opened(session: Session): void {

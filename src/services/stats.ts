@@ -3,9 +3,14 @@
  * minute and the most recent errors. Cheap on the hot path: a rate is a fixed ring of 60 buckets
  * indexed by second (no allocation per message); errors go into a bounded ring.
  *
+ * Also the /metrics figures kept on the message path: the delivery latency histogram and the
+ * outbox drops (fixed buckets, no allocation per observation).
+ *
  * Never record secrets here: error entries carry status codes, error names, short texts and
  * userIds, never passwords or tokens (callers pass no request bodies).
  */
+
+import { Histogram, type HistogramSnapshot } from "../metrics/histogram.ts";
 
 /** Seconds covered by the rate rings. */
 export const RATE_SECONDS = 60;
@@ -32,6 +37,8 @@ export interface ErrorEntry {
 }
 
 export interface StatsTotals {
+  /** Chat messages received (cmd 11, the HTTP send API), before validation. */
+  messagesReceived: number;
   messagesStored: number;
   deliveries: number;
   loginsOk: number;
@@ -39,6 +46,8 @@ export interface StatsTotals {
   errors: number;
   /** Error count per status code ("10025") or, without one, per error name. */
   errorsByCode: Record<string, number>;
+  /** Connections cut because their bounded outbox overflowed (slow consumers). */
+  outboxDrops: number;
 }
 
 export interface StatsSnapshot {
@@ -77,7 +86,15 @@ export class Stats {
   readonly #logins = new RateRing();
   /** The second the rings are current for (buckets of later seconds are stale). */
   #second: number;
+  #messagesReceived = 0;
   #messagesStored = 0;
+  #outboxDrops = 0;
+  /**
+   * Seconds from a chat's arrival (its handling starts, after decoding) to its deliveries being
+   * queued on the receivers' connections (after the commit), for messages pushed to at least one
+   * live session.
+   */
+  readonly #deliveryLatency = new Histogram();
   #deliveries = 0;
   #loginsOk = 0;
   #loginsFailed = 0;
@@ -93,10 +110,19 @@ export class Stats {
     this.#second = Math.floor(this.startedAt / 1000);
   }
 
-  /** A message was stored (not a duplicate) and pushed to `deliveries` live sessions. */
-  messageStored(deliveries: number): void {
+  /** A chat message arrived (counted before it is validated). */
+  messageReceived(): void {
+    this.#messagesReceived++;
+  }
+
+  /**
+   * A message was stored (not a duplicate) and pushed to `deliveries` live sessions,
+   * `latencySeconds` after it arrived.
+   */
+  messageStored(deliveries: number, latencySeconds?: number): void {
     this.#messagesStored++;
     this.#deliveries += deliveries;
+    if (deliveries > 0 && latencySeconds !== undefined) this.#deliveryLatency.observe(latencySeconds);
     this.#messages.buckets[this.#advance() % RATE_SECONDS]++;
   }
 
@@ -119,18 +145,29 @@ export class Stats {
     this.#recentNext = (this.#recentNext + 1) % MAX_RECENT_ERRORS;
   }
 
+  /** A connection was cut because its outbox overflowed. */
+  outboxDropped(): void {
+    this.#outboxDrops++;
+  }
+
+  deliveryLatency(): HistogramSnapshot {
+    return this.#deliveryLatency.snapshot();
+  }
+
   get uptimeSeconds(): number {
     return Math.max(0, Math.floor((this.#now() - this.startedAt) / 1000));
   }
 
   totals(): StatsTotals {
     return {
+      messagesReceived: this.#messagesReceived,
       messagesStored: this.#messagesStored,
       deliveries: this.#deliveries,
       loginsOk: this.#loginsOk,
       loginsFailed: this.#loginsFailed,
       errors: this.#errors,
       errorsByCode: Object.fromEntries(this.#errorsByCode),
+      outboxDrops: this.#outboxDrops,
     };
   }
 

@@ -21,12 +21,14 @@ Deno.test("stats: per-second rings cover the last 60 s, oldest first", () => {
   assert.deepEqual(s.loginsPerSecond.slice(-2), [1, 1]);
   assert.equal(s.messagesPerSecond.slice(0, -2).reduce((a, b) => a + b), 0);
   assert.deepEqual(s.totals, {
+    messagesReceived: 0,
     messagesStored: 3,
     deliveries: 3,
     loginsOk: 1,
     loginsFailed: 1,
     errors: 0,
     errorsByCode: {},
+    outboxDrops: 0,
   });
 
   // 58 s later the first second is the oldest bucket; one more and it is gone.
@@ -69,4 +71,21 @@ Deno.test("stats: recent errors are a bounded ring, newest first, counted by cod
   // Copies: changing one changes nothing kept.
   recent[0].message = "changed";
   assert.notEqual(stats.recentErrors()[0].message, "changed");
+});
+
+Deno.test("stats: delivery latency counts messages delivered to someone; outbox drops add up", () => {
+  const stats = new Stats();
+  stats.messageReceived();
+  stats.messageReceived();
+  stats.messageStored(2, 0.003);
+  stats.messageStored(0, 0.5); // nobody online: no delivery, no latency
+  stats.outboxDropped();
+  const h = stats.deliveryLatency();
+  assert.equal(h.count, 1);
+  assert.equal(h.sum, 0.003);
+  assert.equal(h.counts[h.bounds.findIndex((b) => b >= 0.003)], 1);
+  const totals = stats.totals();
+  assert.equal(totals.messagesReceived, 2);
+  assert.equal(totals.messagesStored, 2);
+  assert.equal(totals.outboxDrops, 1);
 });

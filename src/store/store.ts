@@ -9,6 +9,7 @@
  * - Nothing is ever returned for a conversation the query did not name.
  */
 import type { JsonObject } from "../protocol/json.ts";
+import type { HistogramSnapshot } from "../metrics/histogram.ts";
 
 export interface UserRecord {
   userId: string;
@@ -295,6 +296,12 @@ export interface Store {
 
   /** Writes a consistent copy of the whole store to `path` while it keeps serving. */
   backup(path: string): Promise<void>;
+
+  /**
+   * For /metrics: seconds each group commit took (BEGIN to COMMIT, the fsync included), as a
+   * histogram. Optional: stores without group commits (memory) leave it out.
+   */
+  commitLatency?(): Promise<HistogramSnapshot>;
 
   /** Flushes pending writes and releases resources. */
   close(): Promise<void>;

@@ -2,6 +2,7 @@
 import type { Logger } from "../log.ts";
 import type { Router } from "../router/router.ts";
 import type { SessionService } from "../services/sessions.ts";
+import type { Stats } from "../services/stats.ts";
 import type { HttpApi } from "./http_api.ts";
 
 export interface TransportLimits {
@@ -26,6 +27,47 @@ export interface ConnContext {
   readonly http: HttpApi;
   readonly limits: TransportLimits;
   readonly log: Logger;
+  /** Counters for /metrics (outbox drops). */
+  readonly stats: Stats;
+  /** Graceful shutdown: set once the server stops, read by every transport. */
+  readonly drain: ConnDrain;
+}
+
+/**
+ * The transports' side of a graceful shutdown (app.stop()). Once started, HTTP answers carry
+ * `Connection: close` and keep-alive connections waiting for their next request are closed;
+ * TCP and WebSocket sessions that open after it are told at once (the app tells the others).
+ */
+export class ConnDrain {
+  #draining = false;
+  /** HTTP keep-alive connections between two requests. */
+  readonly #idle = new Set<Deno.Conn>();
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** An HTTP connection waits for its next request; false (and closed) when draining. */
+  idle(conn: Deno.Conn): boolean {
+    if (this.#draining) {
+      closeQuietly(conn);
+      return false;
+    }
+    this.#idle.add(conn);
+    return true;
+  }
+
+  /** The connection's next request started arriving (or it ended). */
+  busy(conn: Deno.Conn): void {
+    this.#idle.delete(conn);
+  }
+
+  /** Starts the drain: idle keep-alive connections are closed now, busy ones after their answer. */
+  start(): void {
+    this.#draining = true;
+    for (const conn of this.#idle) closeQuietly(conn);
+    this.#idle.clear();
+  }
 }
 
 /**

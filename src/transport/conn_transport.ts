@@ -3,7 +3,13 @@
  * close sequence, and the read loop that feeds a session until either side ends it.
  */
 import type { OutPacket } from "../protocol/packet.ts";
-import { type Protocol, Session, type SessionTransport } from "../services/session.ts";
+import {
+  type Protocol,
+  Session,
+  type SessionTransport,
+  SHUTDOWN_CLOSE_CODE,
+  SHUTDOWN_REASON,
+} from "../services/session.ts";
 import {
   closeQuietly,
   type ConnContext,
@@ -22,6 +28,8 @@ export abstract class ConnTransport implements SessionTransport {
   readonly writer: ConnWriter;
   readonly conn: Deno.Conn;
   #closing = false;
+  /** Why the server ended the connection (for the close log line); unset when the peer did. */
+  closeReason: string | undefined;
 
   constructor(conn: Deno.Conn, ctx: ConnContext) {
     this.conn = conn;
@@ -29,7 +37,9 @@ export abstract class ConnTransport implements SessionTransport {
     // Overflow policy: a client that stops reading is cut off at once, nothing more is queued.
     this.writer = new ConnWriter(conn, ctx.limits.outboxMaxBytes, (held) => {
       ctx.log.info("conn.slow_consumer", { protocol: this.protocol, remote: this.remoteAddr, held });
+      ctx.stats.outboxDropped();
       this.#closing = true;
+      this.closeReason ??= "slow consumer";
       closeQuietly(conn);
     });
   }
@@ -41,15 +51,16 @@ export abstract class ConnTransport implements SessionTransport {
   abstract send(packet: OutPacket, synSeq: number): boolean;
 
   /** Bytes sent last when the server closes (a WebSocket close frame); none by default. */
-  protected farewell(_code: number | undefined): Uint8Array | undefined {
+  protected farewell(_code: number | undefined, _reason: string): Uint8Array | undefined {
     return undefined;
   }
 
   /** Server-initiated close: the farewell, then the socket once the outbox drained. */
-  close(_reason: string, code?: number): void {
+  close(reason: string, code?: number): void {
     if (this.#closing) return;
     this.#closing = true;
-    const last = this.farewell(code);
+    this.closeReason ??= reason;
+    const last = this.farewell(code, reason);
     if (last) this.writer.write(last);
     flushThenClose(this.writer, this.conn);
   }
@@ -91,11 +102,14 @@ export async function runSession(
   const session = new Session(transport);
   const conn = transport.conn;
   ctx.sessions.opened(session);
-  ctx.log.debug("conn.open", {
+  // One line per lifecycle event (open, login in sessions.ts, close); nothing per message.
+  ctx.log.info("conn.open", {
     session: session.id,
     protocol: transport.protocol,
     remote: transport.remoteAddr,
   });
+  // Opened while the server stops (after it told the sessions it had): told at once.
+  if (ctx.drain.draining) session.close(SHUTDOWN_REASON, SHUTDOWN_CLOSE_CODE);
   const loginTimeout = ctx.limits.loginTimeout ?? 0;
   const loginTimer = loginTimeout > 0
     ? setTimeout(() => {
@@ -110,6 +124,7 @@ export async function runSession(
     : undefined;
   const frameDeadline = progress ? new FrameDeadline(session, ctx, progress) : undefined;
   let reason = "peer closed";
+  let bytesIn = 0;
   try {
     if (beforeReading) await beforeReading(session);
     // `first` may be a view of `readBuffer`: it is handled before the first read overwrites it.
@@ -117,6 +132,7 @@ export async function runSession(
     let chunk: Uint8Array | null = first;
     while (chunk && !session.closing) {
       session.lastReadAt = Date.now();
+      bytesIn += chunk.length;
       const stop = await onChunk(chunk, session);
       if (stop !== undefined) {
         reason = stop;
@@ -142,7 +158,16 @@ export async function runSession(
     frameDeadline?.stop();
     ctx.sessions.closed(session);
     await flushThenClose(transport.writer, conn);
-    ctx.log.debug("conn.close", { session: session.id, protocol: transport.protocol, reason });
+    ctx.log.info("conn.close", {
+      session: session.id,
+      protocol: transport.protocol,
+      remote: transport.remoteAddr,
+      userId: session.userId,
+      reason: transport.closeReason ?? reason,
+      durationMs: Date.now() - session.connectedAt,
+      bytesIn,
+      bytesOut: transport.writer.bytesWritten,
+    });
   }
 }
 

@@ -22,6 +22,8 @@ export class ConnWriter {
   /** Set by end(): no more writes are accepted. */
   #ended = false;
   lastWriteAt = Date.now();
+  /** Bytes the socket accepted so far (for the connection's close log line). */
+  bytesWritten = 0;
 
   constructor(conn: Deno.Conn, maxQueuedBytes: number, onOverflow: (heldBytes: number) => void) {
     this.#conn = conn;
@@ -86,6 +88,7 @@ export class ConnWriter {
           written += await this.#conn.write(written === 0 ? data : data.subarray(written));
           this.#inFlightBytes = data.length - written;
         }
+        this.bytesWritten += written;
         this.lastWriteAt = Date.now();
       }
     } catch {

@@ -32,9 +32,16 @@ export interface HttpApiDeps {
   /** The admin page and `/api/admin/*` (admin_api.ts); absent = not served. */
   admin?: AdminApi;
   /** `/metrics` body (metrics.ts); absent = not served. */
-  metrics?: () => string;
+  metrics?: () => Promise<string>;
   /** `/readyz`: true when the listeners accept and the store answers. Absent = always ready. */
   ready?: () => Promise<boolean>;
+  /**
+   * Which routes this instance answers besides /healthz and /readyz (default: all). With
+   * --admin-port the main port serves `app` and the admin port `ops`.
+   * - app: the web client (/, /app.js) and J-IM's API (/api/message/send, /api/user/*);
+   * - ops: /metrics, the admin page and /api/admin/*.
+   */
+  routes?: { app: boolean; ops: boolean };
 }
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -78,22 +85,52 @@ function isLoopback(remote: string): boolean {
 export class HttpApi {
   readonly #deps: HttpApiDeps;
   readonly #token: Uint8Array;
+  readonly #app: boolean;
+  readonly #ops: boolean;
 
   constructor(deps: HttpApiDeps) {
     this.#deps = deps;
     this.#token = encoder.encode(deps.apiToken);
+    this.#app = deps.routes?.app ?? true;
+    this.#ops = deps.routes?.ops ?? true;
   }
 
   async handle(req: HttpRequest, remote: string): Promise<HttpReply> {
     try {
       return await this.#route(req, remote);
     } catch (err) {
-      this.#deps.log.error("http.internal_error", { path: req.path, error: err });
+      this.#deps.log.error("http.internal_error", { path: req.path, status: 500, error: err });
       return statusJson(500, STATUS.INTERNAL_ERROR);
     }
   }
 
   async #route(req: HttpRequest, remote: string): Promise<HttpReply> {
+    const { path } = req;
+    if (path === "/healthz") return json(200, { status: "ok" });
+    if (path === "/readyz") {
+      const ready = this.#deps.ready ? await this.#deps.ready() : true;
+      return ready ? json(200, { status: "ok" }) : json(503, { status: "unavailable" });
+    }
+    if (this.#ops) {
+      if (path === "/metrics" && this.#deps.metrics) {
+        const denied = this.#authorize(req, remote);
+        if (denied) return denied;
+        return {
+          status: 200,
+          headers: { "content-type": METRICS_CONTENT_TYPE },
+          body: await this.#deps.metrics(),
+        };
+      }
+      if (this.#deps.admin && AdminApi.handles(path)) {
+        return await this.#deps.admin.handle(req, () => this.#authorize(req, remote));
+      }
+    }
+    if (this.#app && !AdminApi.handles(path)) return await this.#appRoute(req, remote);
+    return json(404, { code: 404, msg: "not found" });
+  }
+
+  /** The web client and J-IM's HTTP API. */
+  async #appRoute(req: HttpRequest, remote: string): Promise<HttpReply> {
     const { path, method } = req;
     if (path === "/" || path === "/index.html") {
       if (method !== "GET" && method !== "HEAD") return methodNotAllowed("GET, HEAD");
@@ -120,19 +157,6 @@ export class HttpApi {
         },
         body: APP_JS,
       };
-    }
-    if (path === "/healthz") return json(200, { status: "ok" });
-    if (path === "/readyz") {
-      const ready = this.#deps.ready ? await this.#deps.ready() : true;
-      return ready ? json(200, { status: "ok" }) : json(503, { status: "unavailable" });
-    }
-    if (path === "/metrics" && this.#deps.metrics) {
-      const denied = this.#authorize(req, remote);
-      if (denied) return denied;
-      return { status: 200, headers: { "content-type": METRICS_CONTENT_TYPE }, body: this.#deps.metrics() };
-    }
-    if (this.#deps.admin && AdminApi.handles(path)) {
-      return await this.#deps.admin.handle(req, () => this.#authorize(req, remote));
     }
     if (path.startsWith("/api/")) {
       const denied = this.#authorize(req, remote);

@@ -62,28 +62,43 @@ export async function serveHttp(
   });
   const buf = readBuffer ?? new Uint8Array(READ_BUFFER_BYTES);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (ms: number) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => closeQuietly(conn), ms);
-  };
   let handedOver = false;
   let headDeadline = false;
+  // The lifecycle log lines of a plain HTTP connection (a WebSocket upgrade logs as a session).
+  const openedAt = Date.now();
+  let requests = 0;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let reason = "peer closed";
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      reason = headDeadline ? "request head timeout" : "idle timeout";
+      closeQuietly(conn);
+    }, ms);
+  };
+  const write = async (bytes: Uint8Array) => {
+    await writeAll(conn, bytes);
+    bytesOut += bytes.length;
+  };
   try {
     let chunk: Uint8Array | null = first;
     while (chunk) {
-      let requests: HttpRequest[];
+      bytesIn += chunk.length;
+      let parsed: HttpRequest[];
       try {
-        requests = parser.push(chunk);
+        parsed = parser.push(chunk);
       } catch (err) {
         if (!(err instanceof HttpParseError)) throw err;
         ctx.log.info("http.bad_request", { remote, status: err.status, error: err.message });
-        await writeAll(conn, errorResponse(err.status, err.message));
+        reason = "bad request";
+        await write(errorResponse(err.status, err.message));
         return;
       }
-      for (const req of requests) {
+      for (const req of parsed) {
         if (isWebSocketUpgrade(req)) {
           if (!options.ws) {
-            await writeAll(conn, errorResponse(404, "WebSocket is not served on this port"));
+            await write(errorResponse(404, "WebSocket is not served on this port"));
             return;
           }
           clearTimeout(timer);
@@ -93,13 +108,18 @@ export async function serveHttp(
           return serveWs(conn, req, parser.takeRemainder(), ctx, buf);
         }
         if (!options.http) {
-          await writeAll(conn, errorResponse(404, "HTTP is not served on this port"));
+          await write(errorResponse(404, "HTTP is not served on this port"));
           return;
         }
+        if (requests++ === 0) ctx.log.info("conn.open", { protocol: "http", remote });
         const reply = await ctx.http.handle(req, remote);
-        const keepAlive = req.keepAlive;
-        await writeAll(
-          conn,
+        // One line per client error (5xx are logged as http.internal_error where they happen).
+        if (reply.status >= 400 && reply.status < 500) {
+          ctx.log.info("http.refused", { remote, method: req.method, path: req.path, status: reply.status });
+        }
+        // A stopping server answers what it has and closes (Connection: close).
+        const keepAlive = req.keepAlive && !ctx.drain.draining;
+        await write(
           serializeHttpResponse({
             status: reply.status,
             headers: reply.headers,
@@ -108,26 +128,53 @@ export async function serveHttp(
             head: req.method === "HEAD",
           }),
         );
-        if (!keepAlive) return;
+        if (!keepAlive) {
+          reason = req.keepAlive ? "server shutting down" : "Connection: close";
+          return;
+        }
       }
       // A request head must be complete within the handshake timeout from its first byte (the
       // deadline is not extended by trickling bytes); between requests the idle timeout applies.
       if (!parser.hasPartial()) {
         headDeadline = false;
         arm(KEEP_ALIVE_IDLE_MS);
+        // Between requests: a stopping server closes it now (idle() says so).
+        if (!ctx.drain.idle(conn)) {
+          reason = "server shutting down";
+          return;
+        }
       } else if (!headDeadline) {
         headDeadline = true;
         arm(ctx.limits.handshakeTimeout);
       }
-      const n: number | null = await conn.read(buf);
+      let n: number | null;
+      try {
+        n = await conn.read(buf);
+      } finally {
+        ctx.drain.busy(conn);
+      }
       chunk = n === null ? null : buf.subarray(0, n);
     }
   } catch (err) {
     if (!isConnectionGone(err)) {
+      reason = String(err);
       ctx.log.warn("http.error", { remote, error: err });
     }
   } finally {
     clearTimeout(timer);
-    if (!handedOver) closeQuietly(conn);
+    if (!handedOver) {
+      closeQuietly(conn);
+      if (requests > 0) {
+        ctx.log.info("conn.close", {
+          protocol: "http",
+          remote,
+          reason,
+          requests,
+          durationMs: Date.now() - openedAt,
+          bytesIn,
+          bytesOut,
+        });
+      }
+    }
   }
 }

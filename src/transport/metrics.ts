@@ -3,6 +3,7 @@
  * the Stats counters and the session registry: nothing here runs on the message path.
  * Also the event-loop lag probe (a 500 ms timer's drift) the composition root starts and stops.
  */
+import type { HistogramSnapshot } from "../metrics/histogram.ts";
 import type { SessionRegistry } from "../services/session_registry.ts";
 import type { Stats } from "../services/stats.ts";
 
@@ -15,6 +16,8 @@ export interface MetricsSource {
   connections: () => number;
   /** Latest event-loop lag, in seconds. */
   lagSeconds: () => number;
+  /** Group-commit durations from the store (its worker); absent when the store has none. */
+  commitLatency?: HistogramSnapshot;
   version: string;
   denoVersion: string;
 }
@@ -68,8 +71,35 @@ export function renderMetrics(src: MetricsSource): string {
     ['{result="ok"}', totals.loginsOk],
     ['{result="failed"}', totals.loginsFailed],
   ]);
-  metric("jim_messages_stored_total", "counter", "Chat messages stored.", [["", totals.messagesStored]]);
-  metric("jim_deliveries_total", "counter", "Messages pushed to live sessions.", [["", totals.deliveries]]);
+  metric("jim_messages_received_total", "counter", "Chat messages received (cmd 11, HTTP send API).", [
+    ["", totals.messagesReceived],
+  ]);
+  metric("jim_messages_stored_total", "counter", "Chat messages stored (messages in).", [
+    ["", totals.messagesStored],
+  ]);
+  metric("jim_deliveries_total", "counter", "Messages pushed to live sessions (messages out).", [
+    ["", totals.deliveries],
+  ]);
+  histogram(
+    lines,
+    "jim_delivery_latency_seconds",
+    "From a chat's arrival to its deliveries queued on the receivers' connections (after the commit).",
+    stats.deliveryLatency(),
+  );
+  if (src.commitLatency) {
+    histogram(
+      lines,
+      "jim_store_commit_seconds",
+      "Duration of one group commit of the store (BEGIN to COMMIT, fsync included).",
+      src.commitLatency,
+    );
+  }
+  metric(
+    "jim_outbox_drops_total",
+    "counter",
+    "Connections cut because their bounded outbox overflowed (slow consumers).",
+    [["", totals.outboxDrops]],
+  );
   metric(
     "jim_errors_total",
     "counter",
@@ -84,6 +114,17 @@ export function renderMetrics(src: MetricsSource): string {
     [`{version="${label(src.version)}",deno="${label(src.denoVersion)}"}`, 1],
   ]);
   return lines.join("\n") + "\n";
+}
+
+/** A Prometheus histogram: cumulative `_bucket{le}` samples, then `_sum` and `_count`. */
+function histogram(lines: string[], name: string, help: string, h: HistogramSnapshot): void {
+  lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+  let cumulative = 0;
+  for (let i = 0; i < h.bounds.length; i++) {
+    cumulative += h.counts[i];
+    lines.push(`${name}_bucket{le="${h.bounds[i]}"} ${cumulative}`);
+  }
+  lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sum}`, `${name}_count ${h.count}`);
 }
 
 /** Measures event-loop lag as the drift of a 500 ms interval timer; stop() ends it. */

@@ -27,8 +27,9 @@ class WsTransport extends ConnTransport {
     return this.writer.write(packet.wsFrame);
   }
 
-  protected override farewell(code: number | undefined): Uint8Array {
-    return encodeWsClose(code ?? WS_CLOSE.NORMAL);
+  /** The reason text goes out only with 1001 (server shutting down); other reasons stay in the log. */
+  protected override farewell(code: number | undefined, reason: string): Uint8Array {
+    return encodeWsClose(code ?? WS_CLOSE.NORMAL, code === WS_CLOSE.GOING_AWAY ? reason : "");
   }
 }
 

@@ -50,6 +50,7 @@ import {
 import { type BatchItem, writeBatch, type WrittenBatch } from "./sqlite_batch.ts";
 import { copyDatabase } from "./sqlite_backup.ts";
 import * as groups from "./sqlite_groups.ts";
+import { Histogram, type HistogramSnapshot } from "../../metrics/histogram.ts";
 
 /** listUserGroups has no limit parameter; this keeps the query bounded anyway. */
 export const MAX_USER_GROUPS = 10_000;
@@ -83,6 +84,8 @@ export class SqliteStore implements Store {
   #pending: Pending[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Seconds per group commit (BEGIN … COMMIT), for /metrics. */
+  readonly #commitLatency = new Histogram();
 
   private constructor(db: DatabaseSync, options: SqliteStoreOptions) {
     this.#db = db;
@@ -313,11 +316,13 @@ export class SqliteStore implements Store {
     this.#pending = [];
     const s = this.#s;
     let written: WrittenBatch;
+    const started = performance.now();
     try {
       s.begin.run();
       written = writeBatch(s, batch, Date.now(), (key) => this.#lastSeq.get(key));
       this.#beforeCommit?.(batch.length);
       s.commit.run();
+      this.#commitLatency.observe((performance.now() - started) / 1000);
     } catch (err) {
       this.#rollbackQuietly();
       // The cache may be ahead of the disk now; reload from the table next time.
@@ -470,6 +475,10 @@ export class SqliteStore implements Store {
     this.#check();
     this.#flush();
     await copyDatabase(this.#db, path);
+  }
+
+  commitLatency(): Promise<HistogramSnapshot> {
+    return Promise.resolve(this.#commitLatency.snapshot());
   }
 
   close(): Promise<void> {

@@ -63,6 +63,7 @@ export const STORE_METHODS = {
   takeOffline: true,
   countOffline: true,
   backup: true,
+  commitLatency: true,
   close: true,
 } as const satisfies Record<keyof Store, true>;
 
