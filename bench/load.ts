@@ -141,7 +141,20 @@ class Conn {
   static async open(port = spec.port): Promise<Conn> {
     const c = new Conn();
     c.handler = () => {};
-    c.#tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+    // A full accept backlog drops SYNs and connect() would retry for minutes: give up sooner.
+    const connecting = Deno.connect({ hostname: "127.0.0.1", port });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("connect timed out")), spec.loginTimeoutMs ?? 30_000);
+    });
+    try {
+      c.#tcp = await Promise.race([connecting, timeout]);
+    } catch (err) {
+      connecting.then((late) => late.close(), () => {});
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     c.#tcp.setNoDelay(true);
     let initial: Uint8Array = new Uint8Array(0);
     if (spec.proto === "ws") initial = await c.#upgrade(port);
@@ -174,7 +187,8 @@ class Conn {
   }
 
   async #readLoop(initial: Uint8Array): Promise<void> {
-    const buf = new Uint8Array(64 * 1024);
+    // Idle connections are many and quiet: a small read buffer each keeps the generator small.
+    const buf = new Uint8Array(spec.mode === "idle" ? 2048 : 64 * 1024);
     try {
       if (initial.length) this.reader.push(initial);
       for (;;) {

@@ -117,6 +117,8 @@ export async function startServer(kind: "jim" | "relay", options: ServerOptions 
       "--allow-read",
       "--allow-write",
       "--allow-env",
+      // --workers shares the port between threads (SO_REUSEPORT), which Deno calls unstable.
+      ...(options.flags?.includes("--workers") ? ["--unstable-net"] : []),
       `${ROOT}main.ts`,
       "--host",
       "127.0.0.1",
