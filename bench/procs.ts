@@ -137,7 +137,7 @@ export async function startServer(kind: "jim" | "relay", options: ServerOptions 
   let text = "";
   let port = 0;
   const found = new Promise<void>((resolve) => {
-    const watch = async (stream: ReadableStream<Uint8Array>) => {
+    const watch = async (stream: ReadableStream<Uint8Array<ArrayBuffer>>) => {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
         if (!port) {
           text += chunk;

@@ -431,7 +431,7 @@ export function markdown(report: Report): string {
   }
   for (const [name, sc] of Object.entries(report.scenarios)) {
     parts.push(`## ${name}: ${sc.title}`, "");
-    if (sc.date.slice(0, 13) !== machine.date.slice(0, 13)) parts.push(`(Run on ${sc.date}.)`, "");
+    if (sc.date < machine.date) parts.push(`(Kept from an earlier run: ${sc.date}.)`, "");
     if (sc.summary.length === 1 && sc.summary[0].variant === "not available") {
       parts.push("Not available: `main.ts --help` does not list `--workers` yet.", "");
       continue;

@@ -45,12 +45,42 @@ async function updateReadme(report: Report): Promise<void> {
   const path = `${ROOT}README.md`;
   const readme = await Deno.readTextFile(path);
   await Deno.writeTextFile(path, replaceReadmeSection(readme, readmeSection(report, analysis)));
+  await formatMarkdown(path);
   console.error(`README.md: Benchmarks section rewritten from ${out}/latest.json`);
+}
+
+/** `deno fmt` on written markdown, so `deno task check` stays green after a run. */
+async function formatMarkdown(...paths: string[]): Promise<void> {
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", ...paths],
+    stdout: "null",
+    stderr: "null",
+  })
+    .output();
+}
+
+/** Writes NAME.json, NAME.md and the SVG; scenarios in SCENARIOS order. */
+async function write(report: Report, name: string): Promise<string> {
+  const ordered: Report["scenarios"] = {};
+  for (const s of SCENARIOS) if (report.scenarios[s.name]) ordered[s.name] = report.scenarios[s.name];
+  report.scenarios = ordered;
+  await Deno.mkdir(out, { recursive: true });
+  await Deno.writeTextFile(`${out}/${name}.json`, JSON.stringify(report, null, 2) + "\n");
+  const md = markdown(report);
+  await Deno.writeTextFile(`${out}/${name}.md`, md);
+  if (name !== "smoke") await formatMarkdown(`${out}/${name}.md`);
+  const svg = latencySvg(Object.values(report.scenarios).flatMap((s) => s.summary), report.machine);
+  await Deno.writeTextFile(`${out}/${name === "smoke" ? "smoke-latency" : "latency"}.svg`, svg);
+  return md;
 }
 
 const requested = (values.scenario ?? []).flatMap((s) => s.split(",")).filter(Boolean);
 if (values["update-readme"] && requested.length === 0 && !values.smoke) {
-  await updateReadme(JSON.parse(await Deno.readTextFile(`${out}/latest.json`)));
+  // Re-render latest.md and the SVG from latest.json, then the README section.
+  const report: Report = JSON.parse(await Deno.readTextFile(`${out}/latest.json`));
+  report.targets = checkTargets(Object.values(report.scenarios).flatMap((s) => s.summary));
+  await write(report, "latest");
+  await updateReadme(report);
   Deno.exit(0);
 }
 const unknown = requested.filter((n) => !SCENARIOS.some((s) => s.name === n));
@@ -118,11 +148,5 @@ for (const scenario of chosen) {
 report.targets = checkTargets(Object.values(report.scenarios).flatMap((s) => s.summary));
 settings.log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
-await Deno.mkdir(out, { recursive: true });
-await Deno.writeTextFile(`${out}/${name}.json`, JSON.stringify(report, null, 2) + "\n");
-const md = markdown(report);
-await Deno.writeTextFile(`${out}/${name}.md`, md);
-const svg = latencySvg(Object.values(report.scenarios).flatMap((s) => s.summary), machine);
-await Deno.writeTextFile(`${out}/${values.smoke ? "smoke-latency" : "latency"}.svg`, svg);
-console.log(md);
+console.log(await write(report, name));
 if (values["update-readme"] && !values.smoke) await updateReadme(report);
