@@ -1,214 +1,152 @@
 /**
- * Benchmark runner: starts the baseline relay and jim pinned to core 0, the load generator
- * pinned to core 1 (taskset), repeats each scenario, reads server CPU from /proc/PID/stat and
- * writes bench/results/latest.json and latest.md. Each jim figure is also given as a ratio to
- * the relay measured in the same run (absolute numbers drift on a shared machine).
+ * Benchmark runner. Starts jim and the relay baseline pinned to core 0 and load generator
+ * processes (bench/load.ts) pinned to core 1, runs the scenarios of bench/scenarios.ts with
+ * repeats, and writes bench/results/latest.json (machine, every run, medians, targets),
+ * latest.md (tables) and latency.svg (latency against offered load).
  *
- *   deno task bench [--seconds 5] [--repeat 3] [--pairs 50] [--smoke]
+ *   deno task bench                          every default scenario (capacity is opt-in)
+ *   deno task bench --scenario chat,login    some of them
+ *   deno task bench --smoke                  the short CI variant (writes smoke.*)
+ *   deno task bench --update-readme          rewrite README's Benchmarks section from latest.json
+ *   options: --repeat 3 --seconds 2 --gens 2 --out bench/results
  */
 import { parseArgs } from "node:util";
+import { pinning, ROOT } from "./procs.ts";
+import { type Row, SCENARIOS } from "./scenarios.ts";
+import {
+  checkTargets,
+  latencySvg,
+  machineInfo,
+  markdown,
+  readmeSection,
+  replaceReadmeSection,
+  type Report,
+  summarize,
+} from "./report.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const { values } = parseArgs({
   args: Deno.args.filter((a) => a !== "--"),
   options: {
-    seconds: { type: "string", default: "5" },
-    repeat: { type: "string", default: "3" },
-    pairs: { type: "string", default: "50" },
-    window: { type: "string", default: "8" },
+    scenario: { type: "string", multiple: true },
+    repeat: { type: "string" },
+    seconds: { type: "string" },
+    gens: { type: "string", default: "2" },
     smoke: { type: "boolean", default: false },
     out: { type: "string", default: `${ROOT}bench/results` },
+    "update-readme": { type: "boolean", default: false },
   },
 });
-const seconds = values.smoke ? 1 : Number(values.seconds);
-const repeat = values.smoke ? 1 : Number(values.repeat);
-const pairs = values.smoke ? 5 : Number(values.pairs);
-const window = Number(values.window);
-const hasTaskset = await new Deno.Command("taskset", { args: ["-V"], stdout: "null", stderr: "null" })
-  .output()
-  .then((o) => o.success).catch(() => false);
-const cores = navigator.hardwareConcurrency;
 
-function pinned(core: number, args: string[]): [string, string[]] {
-  return hasTaskset && cores > 1 ? ["taskset", ["-c", String(core), ...args]] : [args[0], args.slice(1)];
+const out = values.out!;
+const analysisPath = `${ROOT}bench/results/analysis.md`;
+
+async function updateReadme(report: Report): Promise<void> {
+  const analysis = await Deno.readTextFile(analysisPath).catch(() => "");
+  const path = `${ROOT}README.md`;
+  const readme = await Deno.readTextFile(path);
+  await Deno.writeTextFile(path, replaceReadmeSection(readme, readmeSection(report, analysis)));
+  await formatMarkdown(path);
+  console.error(`README.md: Benchmarks section rewritten from ${out}/latest.json`);
 }
 
-/** utime + stime of a process in clock ticks (USER_HZ = 100 on Linux). */
-async function cpuTicks(pid: number): Promise<number> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return NaN;
-  }
+/** `deno fmt` on written markdown, so `deno task check` stays green after a run. */
+async function formatMarkdown(...paths: string[]): Promise<void> {
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", ...paths],
+    stdout: "null",
+    stderr: "null",
+  })
+    .output();
 }
 
-interface Server {
-  pid: number;
-  port: number;
-  stop(): Promise<void>;
+/** Writes NAME.json, NAME.md and the SVG; scenarios in SCENARIOS order. */
+async function write(report: Report, name: string): Promise<string> {
+  const ordered: Report["scenarios"] = {};
+  for (const s of SCENARIOS) if (report.scenarios[s.name]) ordered[s.name] = report.scenarios[s.name];
+  report.scenarios = ordered;
+  await Deno.mkdir(out, { recursive: true });
+  await Deno.writeTextFile(`${out}/${name}.json`, JSON.stringify(report, null, 2) + "\n");
+  const md = markdown(report);
+  await Deno.writeTextFile(`${out}/${name}.md`, md);
+  if (name !== "smoke") await formatMarkdown(`${out}/${name}.md`);
+  const svg = latencySvg(Object.values(report.scenarios).flatMap((s) => s.summary), report.machine);
+  await Deno.writeTextFile(`${out}/${name === "smoke" ? "smoke-latency" : "latency"}.svg`, svg);
+  return md;
 }
 
-async function startServer(kind: "relay" | "jim", dataDir: string): Promise<Server> {
-  const deno = Deno.execPath();
-  const args = kind === "relay" ? [deno, "run", "--allow-net", `${ROOT}bench/relay.ts`, "0"] : [
-    deno,
-    "run",
-    "--allow-net",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    `${ROOT}main.ts`,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--data-dir",
-    dataDir,
-    "--password-iterations",
-    "1000",
-    "--log-format",
-    "json",
-    // A throughput benchmark from one IP: the abuse limits (docs/protocol.md §8) would refuse it.
-    "--rate-per-connection",
-    "0",
-    "--rate-per-user",
-    "0",
-    "--connect-rate-per-ip",
-    "0",
-    "--max-connections-per-ip",
-    "0",
-  ];
-  const [cmd, cmdArgs] = pinned(0, args);
-  const child = new Deno.Command(cmd, { args: cmdArgs, stdout: "piped", stderr: "piped" }).spawn();
-  const stream = kind === "relay" ? child.stdout : child.stderr;
-  (kind === "relay" ? child.stderr : child.stdout).cancel();
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let port = 0;
-  const deadline = Date.now() + 20_000;
-  while (!port && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-    const m = text.match(/"port":(\d+)/) ?? text.match(/"main":"[^"]*:(\d+)"/);
-    if (m) port = Number(m[1]);
-  }
-  if (!port) throw new Error(`${kind} did not start: ${text}`);
-  // Keep draining so the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
-  return {
-    pid: child.pid,
-    port,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
+const requested = (values.scenario ?? []).flatMap((s) => s.split(",")).filter(Boolean);
+if (values["update-readme"] && requested.length === 0 && !values.smoke) {
+  // Re-render latest.md and the SVG from latest.json, then the README section.
+  const report: Report = JSON.parse(await Deno.readTextFile(`${out}/latest.json`));
+  report.targets = checkTargets(Object.values(report.scenarios).flatMap((s) => s.summary));
+  await write(report, "latest");
+  await updateReadme(report);
+  Deno.exit(0);
 }
-
-interface LoadResult {
-  rate: number;
-  delivered: number;
-  errors: number;
-  p50: number;
-  p99: number;
-  p999: number;
+const unknown = requested.filter((n) => !SCENARIOS.some((s) => s.name === n));
+if (unknown.length) {
+  console.error(`unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.name).join(", ")}`);
+  Deno.exit(2);
 }
+const chosen = requested.length
+  ? SCENARIOS.filter((s) => requested.includes(s.name))
+  : SCENARIOS.filter((s) => !s.optIn);
 
-async function runLoad(port: number, mode: "relay" | "jim", runId: string): Promise<LoadResult> {
-  const spec = JSON.stringify({ port, mode, pairs, seconds, window, size: 100, runId });
-  const [cmd, args] = pinned(1, [Deno.execPath(), "run", "--allow-net", `${ROOT}bench/load.ts`, spec]);
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`load generator failed: ${new TextDecoder().decode(out.stderr)}`);
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]);
-}
-
-interface Row extends LoadResult {
-  server: "relay" | "jim";
-  run: number;
-  cpuPerMsgUs: number;
-}
-
-const rows: Row[] = [];
-for (let run = 1; run <= repeat; run++) {
-  for (const kind of ["relay", "jim"] as const) {
-    const dataDir = await Deno.makeTempDir({ prefix: "jim-bench-" });
-    const server = await startServer(kind, dataDir);
-    try {
-      const before = await cpuTicks(server.pid);
-      const result = await runLoad(server.port, kind, `b${run}${Date.now()}`);
-      const ticks = (await cpuTicks(server.pid)) - before;
-      const cpuPerMsgUs = (ticks * 10_000) / Math.max(1, result.delivered);
-      rows.push({ server: kind, run, cpuPerMsgUs, ...result });
-      console.error(
-        `${kind} run ${run}: ${result.rate.toFixed(0)} msg/s, p99 ${
-          result.p99.toFixed(2)
-        } ms, errors ${result.errors}`,
-      );
-    } finally {
-      await server.stop();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-    }
-  }
-}
-
-const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = (kind: "relay" | "jim") => {
-  const r = rows.filter((x) => x.server === kind);
-  return {
-    rate: median(r.map((x) => x.rate)),
-    p50: median(r.map((x) => x.p50)),
-    p99: median(r.map((x) => x.p99)),
-    p999: median(r.map((x) => x.p999)),
-    cpuPerMsgUs: median(r.map((x) => x.cpuPerMsgUs)),
-    errors: r.reduce((s, x) => s + x.errors, 0),
-  };
+const settings = {
+  smoke: values.smoke,
+  repeat: Number(values.repeat ?? (values.smoke ? 1 : 3)),
+  seconds: Number(values.seconds ?? (values.smoke ? 0.7 : 2)),
+  gens: Number(values.gens),
+  log: (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
 };
-const relay = summary("relay");
-const jim = summary("jim");
-const machine = {
-  cores,
-  os: Deno.build.os,
-  arch: Deno.build.arch,
-  deno: Deno.version.deno,
-  pinned: hasTaskset && cores > 1,
-  date: new Date().toISOString(),
-};
-const report = {
-  scenario: "1:1 chat over J-IM TCP, ack after commit, 100-byte content",
-  pairs,
-  window,
-  seconds,
-  repeat,
+
+const machine = await machineInfo(pinning);
+const started = performance.now();
+const report: Report = {
   machine,
-  relay,
-  jim,
-  ratio: jim.rate / relay.rate,
-  rows,
+  settings: {
+    repeat: settings.repeat,
+    seconds: settings.seconds,
+    generatorProcesses: settings.gens,
+    smoke: settings.smoke,
+    scenarios: chosen.map((s) => s.name),
+  },
+  scenarios: {},
+  targets: [],
 };
-const fmt = (n: number, d = 0) => Number.isFinite(n) ? n.toFixed(d) : "–";
-const md = `# jim benchmark (${machine.date})
 
-Machine: ${cores} cores, ${machine.os}/${machine.arch}, Deno ${machine.deno}; server pinned to core 0 and load generator
-to core 1: ${machine.pinned}. Scenario: ${report.scenario}; ${pairs} pairs, window ${window}, ${seconds} s × ${repeat}
-runs (medians).
-
-| server | msg/s | ratio to relay | p50 ms | p99 ms | p99.9 ms | server CPU µs/msg | errors |
-|---|---|---|---|---|---|---|---|
-| relay (baseline) | ${fmt(relay.rate)} | 1.00 | ${fmt(relay.p50, 2)} | ${fmt(relay.p99, 2)} | ${
-  fmt(relay.p999, 2)
-} | ${fmt(relay.cpuPerMsgUs, 1)} | ${relay.errors} |
-| jim | ${fmt(jim.rate)} | ${fmt(report.ratio, 2)} | ${fmt(jim.p50, 2)} | ${fmt(jim.p99, 2)} | ${
-  fmt(jim.p999, 2)
-} | ${fmt(jim.cpuPerMsgUs, 1)} | ${jim.errors} |
-`;
-await Deno.mkdir(values.out!, { recursive: true });
+// A partial run (some scenarios) keeps the other scenarios of the previous latest.json, and a
+// default run keeps the opt-in ones (each scenario carries the date it ran).
 const name = values.smoke ? "smoke" : "latest";
-await Deno.writeTextFile(`${values.out}/${name}.json`, JSON.stringify(report, null, 2) + "\n");
-await Deno.writeTextFile(`${values.out}/${name}.md`, md);
-console.log(md);
+if (!values.smoke) {
+  try {
+    const previous: Report = JSON.parse(await Deno.readTextFile(`${out}/latest.json`));
+    for (const [k, v] of Object.entries(previous.scenarios ?? {})) {
+      const optIn = SCENARIOS.find((s) => s.name === k)?.optIn;
+      if (!chosen.some((s) => s.name === k) && (requested.length || optIn)) report.scenarios[k] = v;
+    }
+  } catch {
+    // no previous results
+  }
+}
+
+for (const scenario of chosen) {
+  settings.log(`scenario ${scenario.name}: ${scenario.title}`);
+  let rows: Row[];
+  const notes: string[] = [];
+  try {
+    rows = await scenario.run(settings);
+  } catch (err) {
+    settings.log(`scenario ${scenario.name} failed: ${err instanceof Error ? err.stack : err}`);
+    rows = [];
+    notes.push(`failed: ${err instanceof Error ? err.message : err}`);
+    if (values.smoke) throw err;
+  }
+  const date = new Date().toISOString();
+  report.scenarios[scenario.name] = { title: scenario.title, date, rows, summary: summarize(rows), notes };
+}
+report.targets = checkTargets(Object.values(report.scenarios).flatMap((s) => s.summary));
+settings.log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+console.log(await write(report, name));
+if (values["update-readme"] && !values.smoke) await updateReadme(report);
