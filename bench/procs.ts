@@ -97,6 +97,11 @@ export interface ServerOptions {
   /** Relay: bytes of its fixed history reply. */
   replyBytes?: number;
   port?: number;
+  /**
+   * Starts the server with the V8 inspector on 127.0.0.1:<port>, so that fullGc() can collect
+   * garbage before a memory reading (the idle scenario).
+   */
+  inspectPort?: number;
 }
 
 export async function startServer(kind: "jim" | "relay", options: ServerOptions = {}): Promise<Server> {
@@ -105,6 +110,7 @@ export async function startServer(kind: "jim" | "relay", options: ServerOptions 
     ? [
       deno,
       "run",
+      ...inspectFlag(options),
       "--allow-net",
       `${ROOT}bench/relay.ts`,
       String(options.port ?? 0),
@@ -113,6 +119,7 @@ export async function startServer(kind: "jim" | "relay", options: ServerOptions 
     : [
       deno,
       "run",
+      ...inspectFlag(options),
       "--allow-net",
       "--allow-read",
       "--allow-write",
@@ -182,6 +189,34 @@ export async function startServer(kind: "jim" | "relay", options: ServerOptions 
       clearTimeout(t);
     },
   };
+}
+
+function inspectFlag(options: ServerOptions): string[] {
+  return options.inspectPort ? [`--inspect=127.0.0.1:${options.inspectPort}`] : [];
+}
+
+/**
+ * A full garbage collection in a server started with `inspectPort`, through the DevTools
+ * protocol (HeapProfiler.collectGarbage): RSS read afterwards counts what the connections keep,
+ * not garbage the collector has not got to yet.
+ */
+export async function fullGc(inspectPort: number): Promise<void> {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectPort}/json`)).json();
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
+  try {
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error("inspector connection failed"));
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.onmessage = (e) => JSON.parse(e.data).id === 1 ? resolve() : undefined;
+      ws.onclose = () => reject(new Error("inspector closed"));
+      ws.send(JSON.stringify({ id: 1, method: "HeapProfiler.collectGarbage" }));
+    });
+  } finally {
+    ws.onclose = null;
+    ws.close();
+  }
 }
 
 /** Whether jim's --help lists a flag (e.g. --workers, which lands separately). */

@@ -113,7 +113,7 @@ interface TargetDef {
 
 export const TARGETS: TargetDef[] = [
   {
-    label: "idle RSS per TCP connection",
+    label: "idle RSS per TCP connection (after a full GC)",
     scenario: "idle",
     variant: "tcp",
     metric: "kbPerConn",
@@ -122,7 +122,7 @@ export const TARGETS: TargetDef[] = [
     unit: "kB",
   },
   {
-    label: "idle RSS per WebSocket connection",
+    label: "idle RSS per WebSocket connection (after a full GC)",
     scenario: "idle",
     variant: "ws",
     metric: "kbPerConn",
@@ -249,7 +249,8 @@ const COLUMNS: Record<string, Column[]> = {
     ["conns held", "conns", 0],
     ["RSS before MiB", "rssBeforeMiB", 1],
     ["RSS after MiB", "rssAfterMiB", 1],
-    ["kB / conn", "kbPerConn", 2],
+    ["kB / conn (after full GC)", "kbPerConn", 2],
+    ["kB / conn (no GC)", "kbPerConnBeforeGc", 2],
   ],
   chat: [
     ["offered msg/s", "offered", 0],

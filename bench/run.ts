@@ -49,7 +49,7 @@ async function updateReadme(report: Report): Promise<void> {
   console.error(`README.md: Benchmarks section rewritten from ${out}/latest.json`);
 }
 
-/** `deno fmt` on written markdown, so `deno task check` stays green after a run. */
+/** `deno fmt` on written markdown and SVG, so `deno task check` stays green after a run. */
 async function formatMarkdown(...paths: string[]): Promise<void> {
   await new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--quiet", ...paths],
@@ -68,9 +68,10 @@ async function write(report: Report, name: string): Promise<string> {
   await Deno.writeTextFile(`${out}/${name}.json`, JSON.stringify(report, null, 2) + "\n");
   const md = markdown(report);
   await Deno.writeTextFile(`${out}/${name}.md`, md);
-  if (name !== "smoke") await formatMarkdown(`${out}/${name}.md`);
   const svg = latencySvg(Object.values(report.scenarios).flatMap((s) => s.summary), report.machine);
-  await Deno.writeTextFile(`${out}/${name === "smoke" ? "smoke-latency" : "latency"}.svg`, svg);
+  const svgPath = `${out}/${name === "smoke" ? "smoke-latency" : "latency"}.svg`;
+  await Deno.writeTextFile(svgPath, svg);
+  if (name !== "smoke") await formatMarkdown(`${out}/${name}.md`, svgPath);
   return md;
 }
 

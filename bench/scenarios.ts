@@ -5,6 +5,7 @@
  */
 import type { LoadSpec } from "./load.ts";
 import {
+  fullGc,
   Generator,
   jimHasFlag,
   measure,
@@ -105,10 +106,15 @@ function split(n: number, parts: number): number[] {
 
 async function withJim<T>(
   fn: (server: Server) => Promise<T>,
-  options: { flags?: string[]; dataDir?: string; cores?: string } = {},
+  options: { flags?: string[]; dataDir?: string; cores?: string; inspectPort?: number } = {},
 ): Promise<T> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "jim-bench-" });
-  const server = await startServer("jim", { dataDir, flags: options.flags, cores: options.cores });
+  const server = await startServer("jim", {
+    dataDir,
+    flags: options.flags,
+    cores: options.cores,
+    inspectPort: options.inspectPort,
+  });
   try {
     return await fn(server);
   } finally {
@@ -120,10 +126,14 @@ async function withJim<T>(
 async function withServer<T>(
   kind: ServerKind,
   fn: (server: Server) => Promise<T>,
-  options: { replyBytes?: number; flags?: string[]; dataDir?: string; cores?: string } = {},
+  options: { replyBytes?: number; flags?: string[]; dataDir?: string; cores?: string; inspectPort?: number } =
+    {},
 ): Promise<T> {
   if (kind === "jim") return await withJim(fn, options);
-  const server = await startServer("relay", { replyBytes: options.replyBytes });
+  const server = await startServer("relay", {
+    replyBytes: options.replyBytes,
+    inspectPort: options.inspectPort,
+  });
   try {
     return await fn(server);
   } finally {
@@ -173,9 +183,14 @@ const idle: Scenario = {
     for (let run = 1; run <= s.repeat; run++) {
       for (const proto of ["tcp", "ws"] as const) {
         for (const kind of ["relay", "jim"] as const) {
+          // RSS is read twice: as it is, and after a full GC through the inspector, which is the
+          // figure compared with the target (what connections keep, not uncollected garbage).
+          const inspectPort = 9300 + Math.floor(Math.random() * 600);
           rows.push(
             await withServer(kind, async (server) => {
               await sleep(s.smoke ? 300 : 1000);
+              const rawBefore = await rssKiB(server.pid);
+              await fullGc(inspectPort);
               const before = await rssKiB(server.pid);
               const id = runId();
               const gens = split(n, s.gens).map((conns, gen) =>
@@ -184,6 +199,8 @@ const idle: Scenario = {
               try {
                 const held = await Promise.all(gens.map((g) => g.next("held")));
                 await sleep(s.smoke ? 300 : 2000);
+                const rawAfter = await rssKiB(server.pid);
+                await fullGc(inspectPort);
                 const after = await rssKiB(server.pid);
                 const total = held.reduce((a, h) => a + Number(h.held), 0);
                 const failed = held.reduce((a, h) => a + Number(h.failed), 0);
@@ -200,13 +217,14 @@ const idle: Scenario = {
                   rssAfterMiB: round(after / 1024, 1),
                   // kB = 1000 bytes, as in the target.
                   kbPerConn: round(((after - before) * 1.024) / Math.max(1, total), 2),
+                  kbPerConnBeforeGc: round(((rawAfter - rawBefore) * 1.024) / Math.max(1, total), 2),
                 };
                 s.log(`idle ${proto} ${kind} run ${run}: ${total} conns, ${row.kbPerConn} kB/conn`);
                 return row;
               } finally {
                 await Promise.all(gens.map((g) => g.close()));
               }
-            }),
+            }, { inspectPort }),
           );
         }
       }

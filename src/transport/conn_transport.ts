@@ -111,7 +111,7 @@ export async function runSession(
   // Opened while the server stops (after it told the sessions it had): told at once.
   if (ctx.drain.draining) session.close(SHUTDOWN_REASON, SHUTDOWN_CLOSE_CODE);
   const loginTimeout = ctx.limits.loginTimeout ?? 0;
-  const loginTimer = loginTimeout > 0
+  let loginTimer = loginTimeout > 0
     ? setTimeout(() => {
       if (session.user || session.closing) return;
       ctx.log.info("conn.login_timeout", {
@@ -139,6 +139,11 @@ export async function runSession(
         break;
       }
       if (session.closing) break;
+      // Logged in: the login deadline is over (cleared now, not left to fire: idle memory).
+      if (loginTimer !== undefined && session.user) {
+        clearTimeout(loginTimer);
+        loginTimer = undefined;
+      }
       // The last read filled the buffer (the chunk is handled, so it may be replaced): grow it.
       if (chunk.length === buf.length && buf.length < MAX_READ_BUFFER_BYTES) {
         buf = new Uint8Array(buf.length * 2);
