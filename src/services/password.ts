@@ -1,5 +1,7 @@
 /** Salted password hashes: PBKDF2-HMAC-SHA256 via WebCrypto (runs off the event loop). */
 
+import { createHash } from "node:crypto";
+
 const PREFIX = "pbkdf2-sha256";
 const encoder = new TextEncoder();
 
@@ -56,10 +58,13 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** SHA-256 hex of a token: tokens are stored hashed so a leaked database does not leak logins. */
-export async function hashToken(token: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * SHA-256 hex of a token: tokens are stored hashed so a leaked database does not leak logins.
+ * Synchronous (node:crypto, built into Deno): ~1 µs, where WebCrypto's digest costs ~40 µs of
+ * async-op overhead per token login.
+ */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
 }
 
 /** A random URL-safe token with 256 bits of entropy. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { newMessageId } from "./password.ts";
+import { hashToken, newMessageId } from "./password.ts";
 
 Deno.test("newMessageId: 32 hex characters, UUID version 7 and RFC 9562 variant", () => {
   const id = newMessageId();
@@ -23,4 +23,11 @@ Deno.test("newMessageId: ids made in the same millisecond still differ", () => {
   const ids = new Set(Array.from({ length: 10_000 }, () => newMessageId()));
   assert.equal(ids.size, 10_000);
   assert.notEqual(newMessageId(), newMessageId());
+});
+
+Deno.test("hashToken: the SHA-256 hex of the token (what the tokens table stores)", () => {
+  // SHA-256("abc"), FIPS 180-2 appendix B.1.
+  assert.equal(hashToken("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert.equal(hashToken("token-1").length, 64);
+  assert.notEqual(hashToken("token-1"), hashToken("token-2"));
 });

@@ -125,7 +125,7 @@ export class AuthService {
   async issueToken(userId: string): Promise<{ token: string; expiresAt: number }> {
     const token = newToken();
     const expiresAt = Date.now() + this.#options.tokenTtl * 1000;
-    await this.#store.saveToken(await hashToken(token), userId, expiresAt);
+    await this.#store.saveToken(hashToken(token), userId, expiresAt);
     return { token, expiresAt };
   }
 
@@ -159,7 +159,7 @@ export class AuthService {
     const claimed = credentials.userId;
     if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "invalid token" };
     if (SESSION_TOKEN_SHAPE.test(token)) {
-      const userId = await this.#store.findTokenUser(await hashToken(token), Date.now());
+      const userId = await this.#store.findTokenUser(hashToken(token), Date.now());
       if (userId) return await this.#tokenUser(userId, claimed);
     }
     switch (this.mode) {
