@@ -14,18 +14,32 @@ const TARGETS = [
   "x86_64-pc-windows-msvc",
 ];
 
-/** The permission flags of the start task, so `deno run` and the binary never drift apart. */
+/**
+ * The permission and unstable-API flags of the start task (`--unstable-net`: SO_REUSEPORT for
+ * --workers), so `deno run`, the tests that spawn the server and the binary never drift apart.
+ */
 export function startTaskPermissions(denoJson: string): string[] {
   const start: string = JSON.parse(denoJson).tasks.start;
-  return start.split(/\s+/).filter((arg) => arg.startsWith("--allow-") || arg.startsWith("--deny-"));
+  return start.split(/\s+/).filter((arg) =>
+    arg.startsWith("--allow-") || arg.startsWith("--deny-") || arg.startsWith("--unstable-")
+  );
 }
 
 async function compile(target: string | undefined): Promise<void> {
   const flags = startTaskPermissions(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   const output = target ? `dist/jim-${target}${target.includes("windows") ? ".exe" : ""}` : "dist/jim";
-  // The store worker is loaded with `new Worker(new URL(...))`; include it explicitly so the
+  // The store and IO workers are loaded with `new Worker(new URL(...))`; include them explicitly so the
   // binary carries it whatever the static analysis finds.
-  const args = ["compile", ...flags, "--include", "src/store/worker/store_worker.ts", "--output", output];
+  const args = [
+    "compile",
+    ...flags,
+    "--include",
+    "src/store/worker/store_worker.ts",
+    "--include",
+    "src/workers/io_worker.ts",
+    "--output",
+    output,
+  ];
   if (target) args.push("--target", target);
   args.push("main.ts");
   console.log(`deno ${args.join(" ")}`);

@@ -68,6 +68,18 @@ export const CONFIG_SCHEMA = [
     doc: "Directory where the SQLite database lives.",
   },
   {
+    key: "workers",
+    flag: "--workers",
+    env: "JIM_WORKERS",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 256,
+    arg: "n",
+    doc:
+      "Event loops (worker threads) sharing the ports, users on different ones chatting through an in-process bus; 0 = one per CPU core, 1 = a single loop. More than 1 needs Deno's --unstable-net (SO_REUSEPORT).",
+  },
+  {
     key: "apiToken",
     flag: "--api-token",
     env: "JIM_API_TOKEN",
