@@ -22,6 +22,8 @@ import { SessionService } from "./services/sessions.ts";
 import { RetentionJob } from "./services/retention.ts";
 import { Stats } from "./services/stats.ts";
 import { WorkerStore } from "./store/worker/worker_store.ts";
+import type { ClusterBus } from "./cluster/bus.ts";
+import { ClusterNode } from "./cluster/cluster_node.ts";
 import { acquireDataDirLock, type DataDirLock } from "./store/data_dir_lock.ts";
 import type { Store } from "./store/store.ts";
 import type { ConnContext } from "./transport/conn_context.ts";
@@ -60,6 +62,11 @@ export interface AppOptions {
   store?: Store;
   /** Called if the store's worker dies: the process cannot serve anymore and should exit. */
   onFatal?: (error: Error) => void;
+  /**
+   * Run as one node of several (`--workers`, src/workers/): users elsewhere are reached over
+   * `bus`, the ports are shared (SO_REUSEPORT), and background jobs are left to the supervisor.
+   */
+  cluster?: { bus: ClusterBus };
 }
 
 export async function createApp(config: JimConfig, options: AppOptions = {}): Promise<App> {
@@ -116,6 +123,8 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
     recallWindow: config.recallWindow,
   }, stats);
   const conversations = new ConversationService(store, groups, delivery, log);
+  const node = options.cluster ? new ClusterNode(options.cluster.bus, registry, groups, log) : undefined;
+  registry.remote = node;
   const groupAdmin = new GroupAdminService(store, groups, registry, delivery, log);
   const sessions = new SessionService(
     registry,
@@ -156,6 +165,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
   });
   const admin = new AdminApi({
     registry,
+    delivery,
     groups,
     messages,
     stats,
@@ -188,7 +198,16 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
   const ctx: ConnContext = {
     router: new Router(services),
     sessions,
-    http: new HttpApi({ apiToken: config.apiToken, messages, registry, log, admin, metrics, ready }),
+    http: new HttpApi({
+      apiToken: config.apiToken,
+      messages,
+      registry,
+      delivery,
+      log,
+      admin,
+      metrics,
+      ready,
+    }),
     limits: {
       maxBody: config.maxBody,
       outboxMaxBytes: config.outboxMaxBytes,
@@ -218,6 +237,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       counter: connections,
       gate,
       tls,
+      reusePort: node !== undefined,
     };
     const l = new SniffingListener(opts, ctx);
     listeners.push(l);
@@ -240,17 +260,19 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       if (config.tcpPort >= 0) addrs.tcp = listen(config.tcpPort, ["tcp"], tls).addr;
       if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"], tls).addr;
       if (config.plainPort >= 0) addrs.plain = listen(config.plainPort, config.protocols).addr;
+      node?.start();
       for (const l of listeners) l.start();
       accepting = true;
-      if (tls) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
-      retention.start();
+      if (tls && !node) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
+      // One retention job per store: with --workers the supervisor runs it.
+      if (!node) retention.start();
       if (config.heartbeatTimeout > 0) {
         heartbeatTimer = setInterval(
           () => closeIdle(registry, config.heartbeatTimeout, log),
           config.heartbeatTimeout,
         );
       }
-      log.info("server.started", {
+      log.info(node ? "worker.started" : "server.started", {
         main: `${addrs.main.hostname}:${addrs.main.port}`,
         protocols: config.protocols.join(","),
         tcp: addrs.tcp ? `${addrs.tcp.hostname}:${addrs.tcp.port}` : undefined,
@@ -258,6 +280,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
         tls: tls ? true : undefined,
         plain: addrs.plain ? `${addrs.plain.hostname}:${addrs.plain.port}` : undefined,
         dataDir: config.dataDir,
+        node: node?.node,
       });
     },
     async reloadTls() {
@@ -287,6 +310,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       clearInterval(heartbeatTimer);
       await retention.stop();
       await Promise.all(listeners.map((l) => l.stop()));
+      await node?.stop();
       try {
         await store!.close();
       } finally {

@@ -77,7 +77,7 @@ export const CONFIG_SCHEMA = [
     max: 256,
     arg: "n",
     doc:
-      "Event loops (worker threads) sharing the ports, users on different ones chatting through an in-process bus; 0 = one per CPU core, 1 = a single loop. More than 1 needs Deno's --unstable-net (SO_REUSEPORT).",
+      "Event loops (threads) sharing the ports, users chatting across them; 0 = one per CPU core. Above 1 needs --unstable-net.",
   },
   {
     key: "apiToken",

@@ -24,6 +24,7 @@ import {
 } from "../protocol/json.ts";
 import { STATUS, type Status } from "../protocol/status.ts";
 import { ReplyError } from "../services/errors.ts";
+import type { Delivery } from "../services/delivery.ts";
 import type { GroupService } from "../services/groups.ts";
 import { isValidId } from "../services/ids.ts";
 import type { MessageService } from "../services/messages.ts";
@@ -35,6 +36,8 @@ import type { HttpReply } from "./http_api.ts";
 
 export interface AdminApiDeps {
   registry: SessionRegistry;
+  /** Kicks reach a user's sessions on every node. */
+  delivery: Delivery;
   groups: GroupService;
   messages: MessageService;
   stats: Stats;
@@ -137,16 +140,26 @@ export class AdminApi {
   overview(): HttpReply {
     const { registry, stats } = this.#deps;
     const connections = countConnections(registry, this.#deps.connections());
+    const remote = registry.remote;
     const users = firstSorted(registry.onlineUserIds(), MAX_OVERVIEW_USERS).map((userId) => {
       const sessions = [...registry.sessionsOf(userId)].sort((a, b) => a.id - b.id);
-      return {
+      const elsewhere = remote?.user(userId);
+      const user: JsonObject = {
         userId,
-        nick: sessions[0]?.user?.nick ?? userId,
+        nick: sessions[0]?.user?.nick ?? elsewhere?.nick ?? userId,
         sessions: sessions.map(sessionInfo),
       };
+      // --workers: sessions per worker (`sessions` lists the answering worker's only).
+      if (remote) {
+        const nodes: Record<string, number> = Object.fromEntries(elsewhere?.nodes ?? []);
+        if (sessions.length > 0) nodes[remote.node] = sessions.length;
+        user.nodes = nodes;
+      }
+      return user;
     });
     const snapshot = stats.snapshot();
     return json(200, {
+      node: remote?.node,
       connections,
       onlineUsers: registry.onlineUserCount,
       users,
@@ -202,11 +215,7 @@ export class AdminApi {
   kick(req: HttpRequest): HttpReply {
     const userId = readString(parseJsonObject(req.body), "userId");
     if (!isValidId(userId)) return error(400, "userId is required");
-    let closed = 0;
-    for (const session of [...this.#deps.registry.sessionsOf(userId)]) {
-      session.kick("closed by admin");
-      closed++;
-    }
+    const closed = this.#deps.delivery.closeUser(userId, "closed by admin", { kick: true });
     this.#deps.log.info("admin.kick", { userId, sessions: closed });
     return json(200, { closed });
   }
