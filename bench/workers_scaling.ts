@@ -45,8 +45,6 @@ async function startJim(workers: number, dataDir: string) {
       "1000",
       "--log-format",
       "json",
-      "--log-level",
-      "warn",
       "--rate-per-connection",
       "0",
       "--rate-per-user",
@@ -56,7 +54,6 @@ async function startJim(workers: number, dataDir: string) {
       "--max-connections-per-ip",
       "0",
     ],
-    env: { JIM_LOG_LEVEL: "info" },
     stdout: "null",
     stderr: "piped",
   }).spawn();
