@@ -22,6 +22,13 @@ import type { FromWorker, ToWorker, WorkerAddrs } from "./worker_messages.ts";
 
 /** How long a worker may take to close its connections before it is terminated. */
 const STOP_TIMEOUT_MS = 15_000;
+/** After a death: the workers may be waiting on a dead store, so they get less time. */
+const FATAL_STOP_TIMEOUT_MS = 2_000;
+
+export interface RunWorkersOptions {
+  /** The IO worker module (tests substitute one); io_worker.ts by default. */
+  workerUrl?: URL;
+}
 
 /** `--workers 0` means one per core. */
 export function workerCount(configured: number): number {
@@ -47,9 +54,9 @@ class IoWorker {
   readonly #worker: Worker;
   readonly #waiting = new Map<FromWorker["type"], (m: FromWorker) => void>();
 
-  constructor(node: string, onDeath: (node: string, reason: string) => void) {
+  constructor(node: string, url: URL, onDeath: (node: string, reason: string) => void) {
     this.node = node;
-    this.#worker = new Worker(new URL("./io_worker.ts", import.meta.url).href, {
+    this.#worker = new Worker(url.href, {
       type: "module",
       name: `jim-${node}`,
     });
@@ -84,7 +91,13 @@ class IoWorker {
  * Runs the server with `count` IO workers until a signal stops it (exit code 0) or it cannot
  * start or a worker dies (1). Messages for the operator go to stderr like main.ts's.
  */
-export async function runWorkers(config: JimConfig, count: number, log: Logger): Promise<number> {
+export async function runWorkers(
+  config: JimConfig,
+  count: number,
+  log: Logger,
+  options: RunWorkersOptions = {},
+): Promise<number> {
+  const url = options.workerUrl ?? new URL("./io_worker.ts", import.meta.url);
   Deno.mkdirSync(config.dataDir, { recursive: true });
   let lock;
   try {
@@ -114,7 +127,9 @@ export async function runWorkers(config: JimConfig, count: number, log: Logger):
 
   const nodes = Array.from({ length: count }, (_, i) => `w${i}`);
   const mesh = createPortMesh(nodes);
-  const workers = nodes.map((node) => new IoWorker(node, (n, reason) => die(`worker ${n} died: ${reason}`)));
+  const workers = nodes.map((node) =>
+    new IoWorker(node, url, (n, reason) => die(`worker ${n} died: ${reason}`))
+  );
   const retention = new RetentionJob(store, {
     retentionDays: config.retentionDays,
     retentionMaxMessages: config.retentionMaxMessages,
@@ -122,11 +137,11 @@ export async function runWorkers(config: JimConfig, count: number, log: Logger):
     batchLimit: 1000,
   }, log);
 
-  const stopAll = async () => {
+  const stopAll = async (timeoutMs = STOP_TIMEOUT_MS) => {
     await retention.stop();
     await Promise.all(workers.map(async (w) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise((r) => timer = setTimeout(r, STOP_TIMEOUT_MS));
+      const timeout = new Promise((r) => timer = setTimeout(r, timeoutMs));
       if (!w.dead) await Promise.race([w.ask({ type: "stop" }, "stopped"), timeout]);
       clearTimeout(timer);
       w.terminate();
@@ -161,7 +176,7 @@ export async function runWorkers(config: JimConfig, count: number, log: Logger):
       const error = started.type === "failed" ? started.error : { name: "Error", message: "no answer" };
       log.error("server.start_failed", { node: w.node, error: error.message });
       console.error(`jim: cannot start: ${error.message}`);
-      await stopAll();
+      await stopAll(FATAL_STOP_TIMEOUT_MS).catch(() => {});
       return 1;
     }
     addrs ??= started.addrs;
@@ -207,7 +222,7 @@ export async function runWorkers(config: JimConfig, count: number, log: Logger):
       return 0;
     }
     log.error("server.fatal", { error: outcome.reason });
-    await stopAll().catch(() => {});
+    await stopAll(FATAL_STOP_TIMEOUT_MS).catch(() => {});
     return 1;
   } finally {
     for (const [signal, fn] of listeners) Deno.removeSignalListener(signal, fn);
