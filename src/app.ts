@@ -66,7 +66,11 @@ export interface AppOptions {
    * Run as one node of several (`--workers`, src/workers/): users elsewhere are reached over
    * `bus`, the ports are shared (SO_REUSEPORT), and background jobs are left to the supervisor.
    */
-  cluster?: { bus: ClusterBus };
+  cluster?: {
+    bus: ClusterBus;
+    /** Share the ports with the other nodes (default true); off in tests giving each node its own port. */
+    reusePort?: boolean;
+  };
 }
 
 export async function createApp(config: JimConfig, options: AppOptions = {}): Promise<App> {
@@ -237,7 +241,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       counter: connections,
       gate,
       tls,
-      reusePort: node !== undefined,
+      reusePort: node !== undefined && options.cluster?.reusePort !== false,
     };
     const l = new SniffingListener(opts, ctx);
     listeners.push(l);
