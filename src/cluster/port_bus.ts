@@ -31,13 +31,21 @@ export class PortBus implements ClusterBus {
   /** Messages sent this tick, per peer, posted together by #flush. */
   readonly #outbox = new Map<NodeId, string[]>();
   #scheduled = false;
+  #listening = false;
   #closed = false;
 
   /** `ports`: this node's ends of the mesh, by peer node id. */
   constructor(node: NodeId, ports: ReadonlyMap<NodeId, MessagePort>) {
     this.node = node;
     this.#ports = ports;
-    for (const [peer, port] of ports) {
+  }
+
+  /**
+   * Starts the ports (on the first subscribe): until then what the peers send waits in the
+   * ports, so nothing is lost while this node is still starting up.
+   */
+  #listen(): void {
+    for (const [peer, port] of this.#ports) {
       port.onmessage = (event: MessageEvent<string[]>) => {
         for (const text of event.data) {
           if (this.#closed) return;
@@ -70,6 +78,11 @@ export class PortBus implements ClusterBus {
   }
 
   subscribe(handler: BusHandler): () => void {
+    if (this.#closed) return () => {};
+    if (!this.#listening) {
+      this.#listening = true;
+      this.#listen();
+    }
     this.#handlers.add(handler);
     return () => this.#handlers.delete(handler);
   }
