@@ -267,7 +267,7 @@ export async function createApp(config: JimConfig, options: AppOptions = {}): Pr
       node?.start();
       for (const l of listeners) l.start();
       accepting = true;
-      if (tls && !node) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
+      if (tls) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
       // One retention job per store: with --workers the supervisor runs it.
       if (!node) retention.start();
       if (config.heartbeatTimeout > 0) {
