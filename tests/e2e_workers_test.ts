@@ -120,6 +120,14 @@ Deno.test("--workers 2: users on different workers chat, see each other, get kic
     const [a, a2, a3] = byNode.get("w0") ?? [];
     const [b, b2, b3] = byNode.get("w1") ?? [];
     assert.ok(a3 && b3, `both workers got connections: ${[...byNode].map(([n, l]) => `${n}=${l.length}`)}`);
+    // The overview (whichever worker answers) counts each worker's logged-in sessions.
+    const counts = await until(port, (o) => {
+      const nodes = (o as Overview & { nodes: Record<string, number> }).nodes;
+      return nodes.w0 === byNode.get("w0")!.length && nodes.w1 === byNode.get("w1")!.length
+        ? nodes
+        : undefined;
+    }, "sessions per worker");
+    assert.equal(counts.w0 + counts.w1, clients.length);
 
     await t.step("private chat crosses workers both ways", async () => {
       await a.client.send(11, { chatType: 2, to: b.id, content: "hi from w0", createTime: 1 });

@@ -98,6 +98,10 @@ export class ClusterNode implements RemoteNodes {
     return this.#view.usersInGroup(groupId);
   }
 
+  sessionsByNode(): ReadonlyMap<string, number> {
+    return this.#view.sessionsByNode();
+  }
+
   // ---- RemoteNodes: changes here, told to the others ----
 
   localUserChanged(userId: string, sessions: ReadonlySet<Session>): void {

@@ -74,6 +74,17 @@ export class PresenceView {
     this.#groups.delete(node);
   }
 
+  /** Logged-in sessions per other node. */
+  sessionsByNode(): Map<NodeId, number> {
+    const out = new Map<NodeId, number>();
+    for (const [node, users] of this.#users) {
+      let n = 0;
+      for (const state of users.values()) n += state.sessions;
+      out.set(node, n);
+    }
+    return out;
+  }
+
   /** Nodes where the user has sessions. */
   nodesOfUser(userId: string): ReadonlyMap<NodeId, number> | undefined {
     return this.#merged.get(userId)?.nodes;

@@ -40,6 +40,8 @@ export interface RemoteNodes {
   userInGroup(userId: string, groupId: string): boolean;
   /** Users with a session bound to the group on another node. */
   usersInGroup(groupId: string): Iterable<string>;
+  /** Logged-in sessions on each other node (the admin overview). */
+  sessionsByNode(): ReadonlyMap<string, number>;
 
   // ---- what this node tells the others (called by SessionRegistry and GroupService) ----
   /** The user's local sessions changed (`sessions` empty: none left here). */

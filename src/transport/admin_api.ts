@@ -160,6 +160,8 @@ export class AdminApi {
     const snapshot = stats.snapshot();
     return json(200, {
       node: remote?.node,
+      // --workers: logged-in sessions on each worker (this one counted from its registry).
+      nodes: remote ? nodeSessions(registry, remote.node, remote.sessionsByNode()) : undefined,
       connections,
       onlineUsers: registry.onlineUserCount,
       users,
@@ -260,6 +262,16 @@ const ROUTES: Readonly<Record<string, AdminRoute>> = Object.assign(
     "message": { method: "POST", run: (api, req) => api.message(req) },
   } satisfies Record<string, AdminRoute>,
 );
+
+function nodeSessions(
+  registry: SessionRegistry,
+  self: string,
+  others: ReadonlyMap<string, number>,
+): Record<string, number> {
+  let own = 0;
+  for (const s of registry.all()) if (s.userId !== undefined && !s.closed) own++;
+  return { ...Object.fromEntries(others), [self]: own };
+}
 
 function sessionInfo(s: Session): JsonObject {
   return { id: s.id, protocol: s.protocol, remote: s.transport.remoteAddr, connectedAt: s.connectedAt };
