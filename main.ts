@@ -15,6 +15,8 @@ import { runCheckConfig, runPrintConfig } from "./src/cli/config.ts";
 import { AuthSetupError } from "./src/services/auth/auth.ts";
 import { OPEN_MODE_BANNER } from "./src/services/auth/open.ts";
 import { DataDirLockedError } from "./src/store/data_dir_lock.ts";
+import { createLogger } from "./src/log.ts";
+import { reusePortAvailable, runWorkers, workerCount } from "./src/workers/supervisor.ts";
 
 function readConfigFile(path: string): string {
   return Deno.readTextFileSync(path);
@@ -72,6 +74,22 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   for (const warning of resolved.warnings) console.error(`warning: ${warning}`);
+
+  const workers = workerCount(resolved.config.workers);
+  if (workers > 1) {
+    const log = createLogger({
+      level: resolved.config.logLevel,
+      format: resolved.config.logFormat === "auto"
+        ? (Deno.stderr.isTerminal() ? "text" : "json")
+        : resolved.config.logFormat,
+    });
+    if (reusePortAvailable(resolved.config.host)) return await runWorkers(resolved.config, workers, log);
+    if (resolved.sources.workers !== "default") {
+      console.error("jim: cannot start: --workers above 1 needs Deno's --unstable-net flag (SO_REUSEPORT)");
+      return 1;
+    }
+    log.warn("server.single_worker", { reason: "one worker per core needs Deno's --unstable-net flag" });
+  }
 
   let app;
   try {

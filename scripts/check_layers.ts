@@ -19,6 +19,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // Histograms shared by the store (commit latency), services (delivery latency) and /metrics.
   metrics: [],
   cluster: ["services", "store", "protocol", "log"],
+  // --workers: the supervisor and the IO worker entry, beside the composition root they start.
+  workers: ["app", "cluster", "config", "services", "store", "log"],
   // Subcommands other than serve (backup, restore, user): beside the composition root, on the store
   // (user also hashes passwords with services/password.ts).
   cli: ["app", "config", "services", "store", "log"],

@@ -20,10 +20,15 @@ export const TARGETS = [
 
 const ROOT = new URL("..", import.meta.url);
 
-/** The permission flags of the start task, so `deno run` and the binary never drift apart. */
+/**
+ * The permission and unstable-API flags of the start task (`--unstable-net`: SO_REUSEPORT for
+ * --workers), so `deno run`, the tests that spawn the server and the binary never drift apart.
+ */
 export function startTaskPermissions(denoJson: string): string[] {
   const start: string = JSON.parse(denoJson).tasks.start;
-  return start.split(/\s+/).filter((arg) => arg.startsWith("--allow-") || arg.startsWith("--deny-"));
+  return start.split(/\s+/).filter((arg) =>
+    arg.startsWith("--allow-") || arg.startsWith("--deny-") || arg.startsWith("--unstable-")
+  );
 }
 
 /** Where a build goes: dist/jim for the host, dist/jim-<target>[.exe] for a named target. */
@@ -35,9 +40,18 @@ export function defaultOutput(target: string | undefined): string {
 export async function compileArgs(options: { target?: string; output?: string } = {}): Promise<string[]> {
   const flags = startTaskPermissions(await Deno.readTextFile(new URL("deno.json", ROOT)));
   const output = options.output ?? defaultOutput(options.target);
-  // The store worker is loaded with `new Worker(new URL(...))`; include it explicitly so the
-  // binary carries it whatever the static analysis finds. The web pages are embedded modules.
-  const args = ["compile", ...flags, "--include", "src/store/worker/store_worker.ts", "--output", output];
+  // The store and IO workers are loaded with `new Worker(new URL(...))`; include them explicitly
+  // so the binary carries them whatever the static analysis finds. The web pages are embedded modules.
+  const args = [
+    "compile",
+    ...flags,
+    "--include",
+    "src/store/worker/store_worker.ts",
+    "--include",
+    "src/workers/io_worker.ts",
+    "--output",
+    output,
+  ];
   if (options.target) args.push("--target", options.target);
   args.push("main.ts");
   return args;

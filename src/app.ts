@@ -24,6 +24,8 @@ import { SessionService } from "./services/sessions.ts";
 import { RetentionJob } from "./services/retention.ts";
 import { Stats } from "./services/stats.ts";
 import { WorkerStore } from "./store/worker/worker_store.ts";
+import type { ClusterBus } from "./cluster/bus.ts";
+import { ClusterNode } from "./cluster/cluster_node.ts";
 import { acquireDataDirLock, type DataDirLock } from "./store/data_dir_lock.ts";
 import type { Store } from "./store/store.ts";
 import { type ConnContext, ConnDrain, type TransportLimits } from "./transport/conn_context.ts";
@@ -86,6 +88,15 @@ export interface AppOptions {
   store?: Store;
   /** Called if the store's worker dies: the process cannot serve anymore and should exit. */
   onFatal?: (error: Error) => void;
+  /**
+   * Run as one node of several (`--workers`, src/workers/): users elsewhere are reached over
+   * `bus`, the ports are shared (SO_REUSEPORT), and background jobs are left to the supervisor.
+   */
+  cluster?: {
+    bus: ClusterBus;
+    /** Share the ports with the other nodes (default true); off in tests giving each node its own port. */
+    reusePort?: boolean;
+  };
 }
 
 export async function createApp(initial: JimConfig, options: AppOptions = {}): Promise<App> {
@@ -144,6 +155,8 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
     recallWindow: config.recallWindow,
   }, stats);
   const conversations = new ConversationService(store, groups, delivery, log);
+  const node = options.cluster ? new ClusterNode(options.cluster.bus, registry, groups, log) : undefined;
+  registry.remote = node;
   const groupAdmin = new GroupAdminService(store, groups, registry, delivery, log);
   const loginGuard = new LoginGuard({
     failuresPerUser: config.loginFailuresPerUser,
@@ -189,6 +202,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
   });
   const admin = new AdminApi({
     registry,
+    delivery,
     groups,
     messages,
     stats,
@@ -213,7 +227,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
       commitLatency: await withTimeout(store!.commitLatency?.(), 1000),
     });
   const router = new Router(services);
-  const httpDeps = { apiToken: config.apiToken, messages, registry, log, admin, metrics, ready };
+  const httpDeps = { apiToken: config.apiToken, messages, registry, delivery, log, admin, metrics, ready };
   // With --admin-port, /metrics and the admin page leave the main port (see HttpApiDeps.routes).
   const adminPortOn = config.adminPort >= 0;
   const limits: TransportLimits = {
@@ -256,6 +270,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
       counter: connections,
       gate,
       tls,
+      reusePort: node !== undefined && options.cluster?.reusePort !== false,
     };
     const l = new SniffingListener(opts, ctx);
     listeners.push(l);
@@ -290,17 +305,19 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
         });
         addrs.admin = adminServer.addr;
       }
+      node?.start();
       for (const l of listeners) l.start();
       accepting = true;
       if (tls) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
-      retention.start();
+      // One retention job per store: with --workers the supervisor runs it.
+      if (!node) retention.start();
       if (config.heartbeatTimeout > 0) {
         heartbeatTimer = setInterval(
           () => closeIdle(registry, config.heartbeatTimeout, log),
           config.heartbeatTimeout,
         );
       }
-      log.info("server.started", {
+      log.info(node ? "worker.started" : "server.started", {
         main: `${addrs.main.hostname}:${addrs.main.port}`,
         protocols: config.protocols.join(","),
         tcp: addrs.tcp ? `${addrs.tcp.hostname}:${addrs.tcp.port}` : undefined,
@@ -309,6 +326,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
         plain: addrs.plain ? `${addrs.plain.hostname}:${addrs.plain.port}` : undefined,
         admin: addrs.admin ? `${addrs.admin.hostname}:${addrs.admin.port}` : undefined,
         dataDir: config.dataDir,
+        node: node?.node,
       });
     },
     async reloadTls() {
@@ -364,6 +382,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
     await Promise.all(listeners.map((l) => l.stop()));
     await adminServer?.shutdown();
     await retention.stop();
+    await node?.stop();
     try {
       await store!.close();
     } finally {

@@ -12,6 +12,12 @@ export interface JimProcess {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
+/**
+ * The process tests exercise one event loop unless they pass `--workers` (a flag beats the
+ * environment); tests/e2e_workers_test.ts covers several.
+ */
+const ONE_LOOP = { JIM_WORKERS: "1" };
+
 export async function permissionFlags(): Promise<string[]> {
   return startTaskPermissions(await Deno.readTextFile(`${ROOT}/deno.json`));
 }
@@ -20,7 +26,7 @@ export async function permissionFlags(): Promise<string[]> {
 export async function runJim(args: string[], env: Record<string, string> = {}): Promise<Deno.CommandOutput> {
   return await new Deno.Command(Deno.execPath(), {
     args: ["run", ...await permissionFlags(), `${ROOT}/main.ts`, ...args],
-    env,
+    env: { ...ONE_LOOP, ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -43,7 +49,7 @@ export async function spawnJim(args: string[], env: Record<string, string> = {})
       "json",
       ...(args[0] === "--" ? args.slice(1) : args),
     ],
-    env,
+    env: { ...ONE_LOOP, ...env },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

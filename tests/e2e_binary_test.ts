@@ -13,7 +13,9 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 /** The permission flags the compiled binary gets (`deno compile`'s arguments, as built). */
 async function binaryPermissions(): Promise<string[]> {
-  return (await compileArgs()).filter((a) => a.startsWith("--allow-") || a.startsWith("--deny-"));
+  return (await compileArgs()).filter((a) =>
+    a.startsWith("--allow-") || a.startsWith("--deny-") || a.startsWith("--unstable-")
+  );
 }
 
 /** Runs a jim command line (a binary, or deno run …) on a free port until it logs server.started. */
@@ -71,7 +73,8 @@ async function chatAndStop(cmd: string, args: string[], dataDir: string): Promis
 Deno.test("the binary's permission flags are the start task's, explicit and minimal", async () => {
   const flags = await binaryPermissions();
   assert.deepEqual(flags, await permissionFlags(), "one source of truth: deno.json's start task");
-  assert.deepEqual(flags, ["--allow-net", "--allow-read", "--allow-write", "--allow-env"]);
+  // --unstable-net: SO_REUSEPORT, so that --workers can share the port.
+  assert.deepEqual(flags, ["--unstable-net", "--allow-net", "--allow-read", "--allow-write", "--allow-env"]);
   const args = await compileArgs({ target: "aarch64-apple-darwin" });
   for (const broad of ["-A", "--allow-all", "--allow-run", "--allow-ffi", "--allow-sys"]) {
     assert.ok(!args.includes(broad), `${broad} must not be granted`);

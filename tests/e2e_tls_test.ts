@@ -339,59 +339,65 @@ async function waitForLog(jim: { stderr(): string }, event: string, count: numbe
   }
 }
 
-Deno.test({
-  name: "tls: SIGHUP reloads the certificate of a running jim without dropping connections",
-  ignore: Deno.build.os === "windows",
-  async fn() {
-    const { ca, cert, ca2, cert2 } = await certs();
-    const files = await tlsFiles(cert);
-    const dataDir = await Deno.makeTempDir({ prefix: "jim-tls-data-" });
-    const jim = await spawnJim([
-      "--data-dir",
-      dataDir,
-      "--password-iterations",
-      "1000",
-      "--tls-cert",
-      files.cert,
-      "--tls-key",
-      files.key,
-    ]);
-    try {
-      const alice = await tlsLogin(jim.port, ca, "alice");
-      const bob = await wssLogin(jim.port, ca, "bob");
-      await chat(alice, bob, "bob", "before SIGHUP");
-      // A plain-text client on the TLS port: closed, logged at info.
-      const plain = await JimClient.connectTcp({ port: jim.port });
-      await plain.send(5, { userId: "mallory", password: "pw" });
-      await plain.waitClosed();
-      await waitForLog(jim, "listener.tls_handshake_failed", 1);
-      assert.match(jim.stderr(), /"level":"info","event":"listener.tls_handshake_failed"/);
+// With --workers 2 each IO worker swaps its own listening socket; SIGHUP reaches them all.
+for (const workers of [1, 2]) {
+  Deno.test({
+    name:
+      `tls: SIGHUP reloads the certificate of a running jim without dropping connections (--workers ${workers})`,
+    ignore: Deno.build.os === "windows",
+    async fn() {
+      const { ca, cert, ca2, cert2 } = await certs();
+      const files = await tlsFiles(cert);
+      const dataDir = await Deno.makeTempDir({ prefix: "jim-tls-data-" });
+      const jim = await spawnJim([
+        "--data-dir",
+        dataDir,
+        "--password-iterations",
+        "1000",
+        "--tls-cert",
+        files.cert,
+        "--tls-key",
+        files.key,
+        "--workers",
+        String(workers),
+      ]);
+      try {
+        const alice = await tlsLogin(jim.port, ca, "alice");
+        const bob = await wssLogin(jim.port, ca, "bob");
+        await chat(alice, bob, "bob", "before SIGHUP");
+        // A plain-text client on the TLS port: closed, logged at info.
+        const plain = await JimClient.connectTcp({ port: jim.port });
+        await plain.send(5, { userId: "mallory", password: "pw" });
+        await plain.waitClosed();
+        await waitForLog(jim, "listener.tls_handshake_failed", 1);
+        assert.match(jim.stderr(), /"level":"info","event":"listener.tls_handshake_failed"/);
 
-      await files.write(cert2);
-      jim.child.kill("SIGHUP");
-      await waitForLog(jim, "tls.reloaded", 1);
-      await chat(alice, bob, "bob", "after SIGHUP");
-      await chat(bob, alice, "alice", "both ways");
-      assert.equal(await handshakeWith(jim.port, ca2), true);
-      assert.equal(await handshakeWith(jim.port, ca), false);
-      const carol = await tlsLogin(jim.port, ca2, "carol");
-      await chat(carol, alice, "alice", "new connection, new certificate");
+        await files.write(cert2);
+        jim.child.kill("SIGHUP");
+        await waitForLog(jim, "tls.reloaded", workers);
+        await chat(alice, bob, "bob", "after SIGHUP");
+        await chat(bob, alice, "alice", "both ways");
+        assert.equal(await handshakeWith(jim.port, ca2), true);
+        assert.equal(await handshakeWith(jim.port, ca), false);
+        const carol = await tlsLogin(jim.port, ca2, "carol");
+        await chat(carol, alice, "alice", "new connection, new certificate");
 
-      // A broken certificate file: logged, and the current certificate keeps serving.
-      await Deno.writeTextFile(files.cert, "garbage");
-      jim.child.kill("SIGHUP");
-      await waitForLog(jim, "tls.reload_failed", 1);
-      assert.match(jim.stderr(), /"event":"tls.reload_failed".*server\.pem/);
-      assert.equal(await handshakeWith(jim.port, ca2), true);
-      const dave = await tlsLogin(jim.port, ca2, "dave");
-      await chat(dave, bob, "bob", "after a failed reload");
-      await chat(alice, bob, "bob", "first connections still open");
-      await closeAll(alice, bob, carol, dave);
-    } finally {
-      const status = await jim.stop("SIGTERM");
-      await Deno.remove(files.dir, { recursive: true });
-      await Deno.remove(dataDir, { recursive: true });
-      assert.equal(status.code, 0, jim.stderr());
-    }
-  },
-});
+        // A broken certificate file: logged, and the current certificate keeps serving.
+        await Deno.writeTextFile(files.cert, "garbage");
+        jim.child.kill("SIGHUP");
+        await waitForLog(jim, "tls.reload_failed", workers);
+        assert.match(jim.stderr(), /"event":"tls.reload_failed".*server\.pem/);
+        assert.equal(await handshakeWith(jim.port, ca2), true);
+        const dave = await tlsLogin(jim.port, ca2, "dave");
+        await chat(dave, bob, "bob", "after a failed reload");
+        await chat(alice, bob, "bob", "first connections still open");
+        await closeAll(alice, bob, carol, dave);
+      } finally {
+        const status = await jim.stop("SIGTERM");
+        await Deno.remove(files.dir, { recursive: true });
+        await Deno.remove(dataDir, { recursive: true });
+        assert.equal(status.code, 0, jim.stderr());
+      }
+    },
+  });
+}

@@ -188,3 +188,68 @@ Deno.test("worker store: a dying worker fails pending and later calls and report
     await cleanup();
   }
 });
+
+// ---- --workers: several threads share one store worker through MessagePorts ----
+
+runStoreContract(
+  "worker(sqlite) over a port",
+  async () => {
+    const { store: owner, cleanup } = await tempStore({ commitIntervalMs: 1 });
+    const store = WorkerStore.connect(await owner.openPort());
+    return {
+      store,
+      cleanup: async () => {
+        await store.close().catch(() => {});
+        await owner.close().catch(() => {});
+        await cleanup();
+      },
+    };
+  },
+  { openBackup: (path) => WorkerStore.open({ path }) },
+);
+
+Deno.test("worker store: ports append into one conversation gap-free, each port's order kept", async () => {
+  const { store: owner, cleanup } = await tempStore();
+  const a = WorkerStore.connect(await owner.openPort());
+  const b = WorkerStore.connect(await owner.openPort());
+  try {
+    const n = 200;
+    const appends = [];
+    for (let i = 0; i < n; i++) {
+      appends.push(a.appendMessage({ ...msg(i), id: `a${i}` }, []));
+      appends.push(b.appendMessage({ ...msg(i), id: `b${i}`, from: "bob", to: "alice" }, []));
+    }
+    const results = await Promise.all(appends);
+    // A resend of an id is answered from the original, whichever port it comes through.
+    const dup = await b.appendMessage({ ...msg(0), id: "a0" }, []);
+    assert.equal(dup.duplicate, true);
+    assert.equal(dup.message.seq, results[0].message.seq);
+    const seqs = results.map((r) => r.message.seq).sort((x, y) => x - y);
+    assert.deepEqual(seqs, Array.from({ length: 2 * n }, (_, i) => i + 1));
+    for (const port of ["a", "b"]) {
+      const own = results.filter((r) => r.message.id.startsWith(port)).map((r) => r.message.seq);
+      assert.deepEqual(own, [...own].sort((x, y) => x - y), `port ${port} kept its call order`);
+    }
+    // Closing a port leaves the database open for the others.
+    await a.close();
+    await assert.rejects(a.getUser("x"), /store is closed/);
+    assert.equal(await b.lastSeq({ kind: "private", userA: "alice", userB: "bob" }), 2 * n);
+    assert.equal(await owner.lastSeq({ kind: "private", userA: "alice", userB: "bob" }), 2 * n);
+  } finally {
+    await b.close().catch(() => {});
+    await owner.close();
+    await cleanup();
+  }
+});
+
+Deno.test("worker store: only the owner hands out ports", async () => {
+  const { store: owner, cleanup } = await tempStore();
+  const client = WorkerStore.connect(await owner.openPort());
+  try {
+    await assert.rejects(client.openPort(), /only the store that opened the worker/);
+  } finally {
+    await client.close();
+    await owner.close();
+    await cleanup();
+  }
+});

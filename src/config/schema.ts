@@ -70,6 +70,18 @@ export const CONFIG_SCHEMA = [
     doc: "Directory where the SQLite database lives.",
   },
   {
+    key: "workers",
+    flag: "--workers",
+    env: "JIM_WORKERS",
+    type: "int",
+    default: 0,
+    min: 0,
+    max: 256,
+    arg: "n",
+    doc:
+      "Event loops (threads) sharing the ports, users chatting across them; 0 = one per CPU core. Above 1 needs --unstable-net.",
+  },
+  {
     key: "apiToken",
     flag: "--api-token",
     env: "JIM_API_TOKEN",

@@ -15,6 +15,7 @@ const EXPECTED: [string, string, string][] = [
   ["host", "--host", "JIM_HOST"],
   ["port", "--port", "JIM_PORT"],
   ["dataDir", "--data-dir", "JIM_DATA_DIR"],
+  ["workers", "--workers", "JIM_WORKERS"],
   ["apiToken", "--api-token", "JIM_API_TOKEN"],
   ["registration", "--registration", "JIM_REGISTRATION"],
   ["heartbeatTimeout", "--heartbeat-timeout", "JIM_HEARTBEAT_TIMEOUT"],

@@ -37,6 +37,11 @@ export interface ListenerOptions {
   gate?: ConnectionGate;
   /** PEM certificate and key: the port speaks TLS (checked beforehand, see loadTlsKeyPair). */
   tls?: TlsKeyPair;
+  /**
+   * SO_REUSEPORT (`--workers`): each worker binds the port and the kernel spreads new connections
+   * across them. Needs Deno's --unstable-net.
+   */
+  reusePort?: boolean;
 }
 
 /** How long a re-bind may keep failing (port still held by the closing socket) before giving up. */
@@ -72,9 +77,10 @@ export class SniffingListener {
 
   #bind(port: number): Deno.Listener {
     const { hostname } = this.#options;
+    const reusePort = this.#options.reusePort || undefined;
     return this.#tls
-      ? Deno.listenTls({ hostname, port, transport: "tcp", ...this.#tls })
-      : Deno.listen({ hostname, port, transport: "tcp" });
+      ? Deno.listenTls({ hostname, port, transport: "tcp", reusePort, ...this.#tls })
+      : Deno.listen({ hostname, port, transport: "tcp", reusePort });
   }
 
   get addr(): Deno.NetAddr {
@@ -144,7 +150,12 @@ export class SniffingListener {
     const deadline = Date.now() + ms;
     for (let wait = 1;; wait = Math.min(wait * 2, 250)) {
       try {
-        return Deno.listenTls({ hostname: this.#options.hostname, port: this.#addr.port, ...pair });
+        return Deno.listenTls({
+          hostname: this.#options.hostname,
+          port: this.#addr.port,
+          reusePort: this.#options.reusePort || undefined,
+          ...pair,
+        });
       } catch (err) {
         if (Date.now() + wait > deadline) {
           if (!quiet) this.#log.error("listener.rebind_failed", { port: this.#addr.port, error: err });

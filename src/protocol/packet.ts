@@ -11,14 +11,28 @@ import type { Status } from "./status.ts";
 
 export class OutPacket {
   readonly command: number;
-  readonly body: JsonObject;
+  #body: JsonObject | undefined;
   #bytes: Uint8Array | undefined;
   #tcpFrame: Uint8Array | undefined;
   #wsFrame: Uint8Array | undefined;
 
   constructor(command: number, body: JsonObject) {
     this.command = command;
-    this.body = body;
+    this.#body = body;
+  }
+
+  /**
+   * A packet whose body is already encoded (`json` is what `bytes` holds, e.g. a packet another
+   * worker built and shipped over the cluster bus): it is not encoded again.
+   */
+  static fromJson(command: number, json: string): OutPacket {
+    const packet = new OutPacket(command, undefined as unknown as JsonObject);
+    packet.#bytes = new TextEncoder().encode(json);
+    return packet;
+  }
+
+  get body(): JsonObject {
+    return this.#body ??= JSON.parse(new TextDecoder().decode(this.#bytes));
   }
 
   /** The UTF-8 JSON body, encoded on first use and cached. */

@@ -1,6 +1,7 @@
 /**
- * Pushes packets to live sessions. Single-process today; the cluster bus (a later issue) plugs
- * in here so that users on other nodes are reached the same way.
+ * Pushes packets to live sessions: this node's directly, and, with several nodes (`--workers`),
+ * through the registry's `remote` to the nodes where some receiver is (only those: a message
+ * whose receivers are all here never leaves this node).
  */
 import type { OutPacket, PacketChoice } from "../protocol/packet.ts";
 import type { Session } from "./session.ts";
@@ -19,7 +20,8 @@ export class Delivery {
     for (const s of this.#registry.sessionsOf(userId)) {
       if (s !== skip && s.send(packet)) n++;
     }
-    return n;
+    const remote = this.#registry.remote;
+    return remote ? n + remote.toUser(userId, packet) : n;
   }
 
   /** To every session bound to the group (except `skip`). */
@@ -28,6 +30,38 @@ export class Delivery {
     for (const s of this.#registry.sessionsInGroup(groupId)) {
       if (s !== skip && s.send(packet)) n++;
     }
-    return n;
+    const remote = this.#registry.remote;
+    return remote ? n + remote.toGroup(groupId, packet) : n;
+  }
+
+  /** To the sessions bound to the group and the sessions of `userId`, each once, except `skip`. */
+  toGroupAndUser(groupId: string, userId: string | undefined, packet: OutPacket, skip?: Session): void {
+    const to = new Set(this.#registry.sessionsInGroup(groupId));
+    if (userId !== undefined) { for (const s of this.#registry.sessionsOf(userId)) to.add(s); }
+    to.delete(skip!);
+    for (const s of to) s.send(packet);
+    this.#registry.remote?.toGroupAndUser(groupId, userId, packet);
+  }
+
+  /**
+   * Ends every session of the user on every node (`kick`: an operator did it, WebSocket clients
+   * get KICKED_CLOSE_CODE), after sending them `packet` when given; `skip` is left alone.
+   * Returns how many sessions were asked to close.
+   */
+  closeUser(
+    userId: string,
+    reason: string,
+    options: { kick: boolean; packet?: OutPacket; skip?: Session },
+  ): number {
+    let n = 0;
+    for (const s of [...this.#registry.sessionsOf(userId)]) {
+      if (s === options.skip) continue;
+      if (options.packet) s.send(options.packet);
+      if (options.kick) s.kick(reason);
+      else s.close(reason);
+      n++;
+    }
+    const remote = this.#registry.remote;
+    return remote ? n + remote.closeUser(userId, reason, options) : n;
   }
 }

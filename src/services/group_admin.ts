@@ -380,11 +380,7 @@ export class GroupAdminService {
 
   /** `{command, data}` to the group's sessions and the target's, except the requesting session. */
   #notify(command: number, data: JsonObject, groupId: string, target: string | undefined, caller: Session) {
-    const packet = dataPacket(command, data);
-    const to = new Set(this.#registry.sessionsInGroup(groupId));
-    if (target !== undefined) { for (const s of this.#registry.sessionsOf(target)) to.add(s); }
-    to.delete(caller);
-    for (const s of to) s.send(packet);
+    this.#delivery.toGroupAndUser(groupId, target, dataPacket(command, data), caller);
   }
 
   /** Runs `fn` after every earlier change of the group finished. */

@@ -3,7 +3,8 @@
  * (registry). Join and exit notifies follow J-IM: cmd 9 to every bound session including the
  * joiner, cmd 10 to the remaining sessions when a member's last session in the group goes away.
  * Who may join, and the admin commands, are in group_admin.ts; this file keeps the caches
- * (members, mutes) and the bindings in step with what it tells it.
+ * (members, mutes) and the bindings in step with what it tells it — and, with several nodes
+ * (`--workers`), tells the other nodes, which apply the same change (applyRemote).
  */
 import type { Logger } from "../log.ts";
 import { CMD } from "../protocol/commands.ts";
@@ -11,6 +12,7 @@ import { dataPacket, type OutPacket, statusPacket } from "../protocol/packet.ts"
 import { STATUS } from "../protocol/status.ts";
 import type { GroupRecord, Store } from "../store/store.ts";
 import type { Delivery } from "./delivery.ts";
+import type { GroupChange } from "./remote_nodes.ts";
 import type { Session, SessionUser } from "./session.ts";
 import type { SessionRegistry } from "./session_registry.ts";
 
@@ -56,24 +58,65 @@ export class GroupService {
    */
   bindJoined(session: Session, groupId: string): OutPacket {
     const user = session.user!;
-    for (const s of this.#registry.sessionsOf(user.userId)) this.#registry.bindGroup(s, groupId);
+    this.#joined(groupId, user.userId);
+    this.#registry.remote?.groupChanged({ kind: "joined", groupId, userId: user.userId });
     return this.#broadcastJoin(groupId, user, session);
   }
 
   /** The store gained a member another way than addMember (a new group's owner). */
   memberAdded(groupId: string, userId: string): void {
     this.#members.get(groupId)?.add(userId);
+    this.#registry.remote?.groupChanged({ kind: "member", groupId, userId });
   }
 
   /** After the store removed the member: forgets them and unbinds their sessions from the group. */
   memberRemoved(groupId: string, userId: string): void {
+    this.#memberRemoved(groupId, userId);
+    this.#registry.remote?.groupChanged({ kind: "removed", groupId, userId });
+  }
+
+  /** After the store deleted the group: unbinds every session and forgets the group. */
+  groupRemoved(groupId: string): void {
+    this.#groupRemoved(groupId);
+    this.#registry.remote?.groupChanged({ kind: "disbanded", groupId });
+  }
+
+  /**
+   * Another node changed a group (`--workers`): the same effect on this node's caches and
+   * sessions, without telling the others again.
+   */
+  applyRemote(change: GroupChange): void {
+    switch (change.kind) {
+      case "member":
+        this.#members.get(change.groupId)?.add(change.userId);
+        break;
+      case "joined":
+        this.#joined(change.groupId, change.userId);
+        break;
+      case "removed":
+        this.#memberRemoved(change.groupId, change.userId);
+        break;
+      case "disbanded":
+        this.#groupRemoved(change.groupId);
+        break;
+      case "muted":
+        this.#muteChanged(change.groupId, change.userId, change.mutedUntil);
+        break;
+    }
+  }
+
+  #joined(groupId: string, userId: string): void {
+    this.#members.get(groupId)?.add(userId);
+    for (const s of this.#registry.sessionsOf(userId)) this.#registry.bindGroup(s, groupId);
+  }
+
+  #memberRemoved(groupId: string, userId: string): void {
     this.#members.get(groupId)?.delete(userId);
     this.#mutes.get(groupId)?.delete(userId);
     for (const s of this.#registry.sessionsOf(userId)) this.#registry.unbindGroup(s, groupId);
   }
 
-  /** After the store deleted the group: unbinds every session and forgets the group. */
-  groupRemoved(groupId: string): void {
+  #groupRemoved(groupId: string): void {
     this.#members.delete(groupId);
     this.#mutes.delete(groupId);
     for (const s of [...this.#registry.sessionsInGroup(groupId)]) this.#registry.unbindGroup(s, groupId);
@@ -93,6 +136,11 @@ export class GroupService {
 
   /** After the store saved a mute. */
   muteChanged(groupId: string, userId: string, mutedUntil: number): void {
+    this.#muteChanged(groupId, userId, mutedUntil);
+    this.#registry.remote?.groupChanged({ kind: "muted", groupId, userId, mutedUntil });
+  }
+
+  #muteChanged(groupId: string, userId: string, mutedUntil: number): void {
     let group = this.#mutes.get(groupId);
     if (!group) this.#mutes.set(groupId, group = new Map());
     group.set(userId, mutedUntil);
@@ -107,6 +155,7 @@ export class GroupService {
     await this.#store.ensureGroup({ groupId, name: name ?? groupId, avatar: "", createdAt: now });
     if (await this.#store.addMember(groupId, userId, now)) {
       this.#members.get(groupId)?.add(userId);
+      this.#registry.remote?.groupChanged({ kind: "member", groupId, userId });
       this.#log.info("group.joined", { groupId, userId });
     }
   }
@@ -178,9 +227,7 @@ export class GroupService {
 
   /** Members with a live session bound to the group. */
   onlineMemberCount(groupId: string): number {
-    const users = new Set<string>();
-    for (const s of this.#registry.sessionsInGroup(groupId)) if (s.userId) users.add(s.userId);
-    return users.size;
+    return this.#registry.onlineUsersInGroup(groupId).size;
   }
 
   #broadcastJoin(groupId: string, user: SessionUser, self: Session): OutPacket {

@@ -122,7 +122,7 @@ export class SessionService {
     if (session.closed) return { ok: false, reason: "connection closed during login" };
     const max = this.#maxSessionsPerUser;
     if (
-      max > 0 && session.user?.userId !== user.userId && this.#registry.sessionsOf(user.userId).size >= max
+      max > 0 && session.user?.userId !== user.userId && this.#registry.sessionCount(user.userId) >= max
     ) {
       this.#log.info("login.too_many_sessions", { session: session.id, userId: user.userId, remote, max });
       return { ok: false, reason: "too many sessions", status: STATUS.TOO_MANY_SESSIONS };

@@ -24,6 +24,7 @@ import {
 } from "../protocol/json.ts";
 import { STATUS, type Status } from "../protocol/status.ts";
 import { ReplyError } from "../services/errors.ts";
+import type { Delivery } from "../services/delivery.ts";
 import type { GroupService } from "../services/groups.ts";
 import { isValidId } from "../services/ids.ts";
 import type { MessageService } from "../services/messages.ts";
@@ -35,6 +36,8 @@ import type { HttpReply } from "./http_api.ts";
 
 export interface AdminApiDeps {
   registry: SessionRegistry;
+  /** Kicks reach a user's sessions on every node. */
+  delivery: Delivery;
   groups: GroupService;
   messages: MessageService;
   stats: Stats;
@@ -137,16 +140,28 @@ export class AdminApi {
   overview(): HttpReply {
     const { registry, stats } = this.#deps;
     const connections = countConnections(registry, this.#deps.connections());
+    const remote = registry.remote;
     const users = firstSorted(registry.onlineUserIds(), MAX_OVERVIEW_USERS).map((userId) => {
       const sessions = [...registry.sessionsOf(userId)].sort((a, b) => a.id - b.id);
-      return {
+      const elsewhere = remote?.user(userId);
+      const user: JsonObject = {
         userId,
-        nick: sessions[0]?.user?.nick ?? userId,
+        nick: sessions[0]?.user?.nick ?? elsewhere?.nick ?? userId,
         sessions: sessions.map(sessionInfo),
       };
+      // --workers: sessions per worker (`sessions` lists the answering worker's only).
+      if (remote) {
+        const nodes: Record<string, number> = Object.fromEntries(elsewhere?.nodes ?? []);
+        if (sessions.length > 0) nodes[remote.node] = sessions.length;
+        user.nodes = nodes;
+      }
+      return user;
     });
     const snapshot = stats.snapshot();
     return json(200, {
+      node: remote?.node,
+      // --workers: logged-in sessions on each worker (this one counted from its registry).
+      nodes: remote ? nodeSessions(registry, remote.node, remote.sessionsByNode()) : undefined,
       connections,
       onlineUsers: registry.onlineUserCount,
       users,
@@ -202,11 +217,7 @@ export class AdminApi {
   kick(req: HttpRequest): HttpReply {
     const userId = readString(parseJsonObject(req.body), "userId");
     if (!isValidId(userId)) return error(400, "userId is required");
-    let closed = 0;
-    for (const session of [...this.#deps.registry.sessionsOf(userId)]) {
-      session.kick("closed by admin");
-      closed++;
-    }
+    const closed = this.#deps.delivery.closeUser(userId, "closed by admin", { kick: true });
     this.#deps.log.info("admin.kick", { userId, sessions: closed });
     return json(200, { closed });
   }
@@ -251,6 +262,16 @@ const ROUTES: Readonly<Record<string, AdminRoute>> = Object.assign(
     "message": { method: "POST", run: (api, req) => api.message(req) },
   } satisfies Record<string, AdminRoute>,
 );
+
+function nodeSessions(
+  registry: SessionRegistry,
+  self: string,
+  others: ReadonlyMap<string, number>,
+): Record<string, number> {
+  let own = 0;
+  for (const s of registry.all()) if (s.userId !== undefined && !s.closed) own++;
+  return { ...Object.fromEntries(others), [self]: own };
+}
 
 function sessionInfo(s: Session): JsonObject {
   return { id: s.id, protocol: s.protocol, remote: s.transport.remoteAddr, connectedAt: s.connectedAt };

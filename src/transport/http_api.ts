@@ -10,6 +10,7 @@ import { type HttpRequest, parseFormBody } from "../protocol/http_request.ts";
 import { STATUS, type Status } from "../protocol/status.ts";
 import { ReplyError } from "../services/errors.ts";
 import { isValidId } from "../services/ids.ts";
+import type { Delivery } from "../services/delivery.ts";
 import type { MessageService } from "../services/messages.ts";
 import type { SessionRegistry } from "../services/session_registry.ts";
 import { constantTimeEqual } from "../services/password.ts";
@@ -28,6 +29,8 @@ export interface HttpApiDeps {
   apiToken: string;
   messages: MessageService;
   registry: SessionRegistry;
+  /** Closes a user's sessions on every node (/api/user/close). */
+  delivery: Delivery;
   log: Logger;
   /** The admin page and `/api/admin/*` (admin_api.ts); absent = not served. */
   admin?: AdminApi;
@@ -215,11 +218,7 @@ export class HttpApi {
   #close(req: HttpRequest): HttpReply {
     const userId = userIdParam(req);
     if (!userId) return statusJson(400, STATUS.INVALID_VERIFY);
-    let n = 0;
-    for (const session of this.#deps.registry.sessionsOf(userId)) {
-      session.kick("closed by /api/user/close");
-      n++;
-    }
+    const n = this.#deps.delivery.closeUser(userId, "closed by /api/user/close", { kick: true });
     this.#deps.log.info("api.user_close", { userId, sessions: n });
     return statusJson(200, STATUS.CLOSE_OK);
   }

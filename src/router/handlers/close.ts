@@ -20,11 +20,10 @@ export function handleClose(ctx: RequestContext): void {
   }
   ctx.replyAndClose(CLOSE_OK, "closed by client (cmd 14)");
   if (userId !== undefined) {
-    for (const s of ctx.services.registry.sessionsOf(userId)) {
-      if (s !== ctx.session) {
-        s.send(CLOSE_OK);
-        s.close("closed by the user's cmd 14 on another connection");
-      }
-    }
+    ctx.services.delivery.closeUser(userId, "closed by the user's cmd 14 on another connection", {
+      kick: false,
+      packet: CLOSE_OK,
+      skip: ctx.session,
+    });
   }
 }

@@ -41,19 +41,17 @@ function wanted(type: number, online: boolean): boolean {
   return type === 2 || (type === 0) === online;
 }
 
-function onlineEntry(sessions: ReadonlySet<Session>): JsonObject | undefined {
-  for (const s of sessions) {
-    if (s.user) {
-      return {
-        avatar: s.user.avatar || undefined,
-        nick: s.user.nick,
-        status: "online",
-        terminal: s.protocol,
-        userId: s.user.userId,
-      };
-    }
-  }
-  return undefined;
+/** Online on any node (`--workers`): the profile of one of the user's sessions. */
+function onlineEntry(services: Services, userId: string): JsonObject | undefined {
+  const profile = services.registry.onlineProfile(userId);
+  if (!profile) return undefined;
+  return {
+    avatar: profile.avatar || undefined,
+    nick: profile.nick,
+    status: "online",
+    terminal: profile.protocol,
+    userId,
+  };
 }
 
 async function ownUser(services: Services, session: Session, type: number): Promise<JsonObject> {
@@ -80,7 +78,7 @@ async function ownUser(services: Services, session: Session, type: number): Prom
 }
 
 async function memberEntry(services: Services, userId: string): Promise<JsonObject | undefined> {
-  const online = onlineEntry(services.registry.sessionsOf(userId));
+  const online = onlineEntry(services, userId);
   if (online) return online;
   const user = await services.auth.getUser(userId);
   if (!user) return undefined;

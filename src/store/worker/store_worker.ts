@@ -9,6 +9,9 @@
  * one call before starting the next). Each reply is sent when its call's promise settles; the
  * replies of one tick go out as one message. See worker_protocol.ts for the message format.
  *
+ * With --workers N, each IO worker calls through its own MessagePort (PORT_METHOD hands one over):
+ * one database, one seq counter and one dedup table for every event loop.
+ *
  * Checkpoints: SqliteStore leaves SQLite's automatic WAL checkpoint on (every commit that takes
  * the WAL past 1000 pages checkpoints it), so checkpoints run on this thread, inside that commit.
  */
@@ -19,6 +22,7 @@ import {
   encodeError,
   isStoreMethod,
   OPEN_METHOD,
+  PORT_METHOD,
   type ReplyMessage,
   type WorkerStoreOpenOptions,
 } from "./worker_protocol.ts";
@@ -32,34 +36,53 @@ const scope = globalThis as unknown as WorkerScope;
 
 let store: Store | undefined;
 let opening = false;
-/** Replies settled in the current tick, posted together by postReplies. */
-let outbox: ReplyMessage[] = [];
 
-function send(reply: ReplyMessage): void {
-  if (outbox.push(reply) === 1) queueMicrotask(postReplies);
-}
+/**
+ * Where calls come from and replies go: the thread that started this worker, plus one MessagePort
+ * per IO worker (--workers). Each has its own outbox; calls of different clients interleave, but
+ * each client's calls start in its order.
+ */
+class Client {
+  readonly #post: (batch: ReplyMessage[]) => void;
+  /** May close the database (the owner); port clients may not. */
+  readonly owner: boolean;
+  /** Replies settled in the current tick, posted together by #flush. */
+  #outbox: ReplyMessage[] = [];
 
-function postReplies(): void {
-  const batch = outbox;
-  outbox = [];
-  try {
-    scope.postMessage(batch);
-  } catch {
-    // Some value cannot be structured-cloned: post one by one so only its caller gets the error.
-    for (const reply of batch) {
-      try {
-        scope.postMessage([reply]);
-      } catch (err) {
-        scope.postMessage([{ id: reply.id, ok: false, error: encodeError(err) }]);
+  constructor(post: (batch: ReplyMessage[]) => void, owner: boolean) {
+    this.#post = post;
+    this.owner = owner;
+  }
+
+  send(reply: ReplyMessage): void {
+    if (this.#outbox.push(reply) === 1) queueMicrotask(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    try {
+      this.#post(batch);
+    } catch {
+      // Some value cannot be structured-cloned: post one by one so only its caller gets the error.
+      for (const reply of batch) {
+        try {
+          this.#post([reply]);
+        } catch (err) {
+          this.#post([{ id: reply.id, ok: false, error: encodeError(err) }]);
+        }
       }
     }
-  }
+  };
 }
 
-const ok = (id: number, value: unknown) => send({ id, ok: true, value });
-const fail = (id: number, err: unknown) => send({ id, ok: false, error: encodeError(err) });
+const ownerClient = new Client((batch) => scope.postMessage(batch), true);
 
-async function open(id: number, options: WorkerStoreOpenOptions): Promise<void> {
+const ok = (client: Client, id: number, value: unknown) => client.send({ id, ok: true, value });
+const fail = (client: Client, id: number, err: unknown) =>
+  client.send({ id, ok: false, error: encodeError(err) });
+
+async function open(client: Client, id: number, options: WorkerStoreOpenOptions): Promise<void> {
   opening = true;
   try {
     // Works whether SqliteStore.open returns the store or a promise of it.
@@ -68,9 +91,9 @@ async function open(id: number, options: WorkerStoreOpenOptions): Promise<void> 
       commitIntervalMs: options.commitIntervalMs,
       maxBatch: options.maxBatch,
     });
-    ok(id, undefined);
+    ok(client, id, undefined);
   } catch (err) {
-    fail(id, err);
+    fail(client, id, err);
   } finally {
     opening = false;
   }
@@ -81,37 +104,57 @@ function isCall(m: unknown): m is CallMessage {
   return typeof c?.id === "number" && typeof c.method === "string" && Array.isArray(c.args);
 }
 
-/** Starts one call; its reply is sent when its promise settles. */
-function start({ id, method, args }: CallMessage): void {
+/** A new client: calls arriving on `port` are served like the owner's (but may not close). */
+function attach(port: MessagePort): void {
+  const client = new Client((batch) => port.postMessage(batch), false);
+  port.onmessage = ({ data }) => receive(data, client);
+}
+
+/** Starts one call; its reply is sent to its client when its promise settles. */
+function start({ id, method, args }: CallMessage, client: Client): void {
   if (method === OPEN_METHOD) {
-    if (store !== undefined || opening) fail(id, new Error("store worker: already open"));
-    else void open(id, args[0] as WorkerStoreOpenOptions);
+    if (store !== undefined || opening) fail(client, id, new Error("store worker: already open"));
+    else void open(client, id, args[0] as WorkerStoreOpenOptions);
+    return;
+  }
+  if (method === PORT_METHOD) {
+    if (!(args[0] instanceof MessagePort)) fail(client, id, new TypeError("store worker: no port given"));
+    else {
+      attach(args[0]);
+      ok(client, id, undefined);
+    }
     return;
   }
   if (store === undefined) {
-    fail(id, new Error("store worker: store is not open"));
+    fail(client, id, new Error("store worker: store is not open"));
     return;
   }
   if (!isStoreMethod(method)) {
-    fail(id, new TypeError(`store worker: unknown method ${JSON.stringify(method)}`));
+    fail(client, id, new TypeError(`store worker: unknown method ${JSON.stringify(method)}`));
+    return;
+  }
+  if (method === "close" && !client.owner) {
+    fail(client, id, new Error("store worker: only the owner closes the store"));
     return;
   }
   let result: Promise<unknown>;
   try {
     result = (store[method] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
   } catch (err) {
-    fail(id, err);
+    fail(client, id, err);
     return;
   }
-  Promise.resolve(result).then((value) => ok(id, value), (err) => fail(id, err));
+  Promise.resolve(result).then((value) => ok(client, id, value), (err) => fail(client, id, err));
 }
 
-scope.onmessage = ({ data }) => {
+function receive(data: unknown, client: Client): void {
   if (!Array.isArray(data) || !data.every(isCall)) {
     // Cannot be answered (no id to answer to): fail loudly, so WorkerStore fails every call.
     throw new Error("store worker: malformed message");
   }
   // Every call is started now, in order, before the next message is handled: this is what keeps
   // appendMessage's seq order equal to the caller's call order.
-  for (const call of data) start(call);
-};
+  for (const call of data) start(call, client);
+}
+
+scope.onmessage = ({ data }) => receive(data, ownerClient);

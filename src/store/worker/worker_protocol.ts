@@ -72,6 +72,9 @@ export type StoreMethod = keyof typeof STORE_METHODS;
 /** The first message: asks the worker to open its database. Not a Store method name. */
 export const OPEN_METHOD = "$open";
 
+/** args[0] is a transferred MessagePort: the worker serves calls arriving on it too (--workers). */
+export const PORT_METHOD = "$port";
+
 /** What the worker needs to open the SQLite store (only cloneable fields: no callbacks). */
 export interface WorkerStoreOpenOptions {
   /** Database file path (":memory:" works too, but then the data lives only as long as the worker). */

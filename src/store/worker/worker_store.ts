@@ -8,12 +8,16 @@
  *
  * Calls start in the worker in the order they were made here, so appendMessage's seq order is
  * the caller's call order, exactly as with SqliteStore in-process.
+ *
+ * With --workers N the thread that opened the store hands each IO worker a MessagePort
+ * (openPort); WorkerStore.connect(port) there is a Store over the same database and worker.
  */
 import type { Store } from "../store.ts";
 import {
   type CallMessage,
   decodeError,
   OPEN_METHOD,
+  PORT_METHOD,
   type ReplyMessage,
   STORE_METHODS,
   type StoreMethod,
@@ -35,7 +39,9 @@ export interface WorkerStoreOptions extends WorkerStoreOpenOptions {
 export interface WorkerStore extends Omit<Store, "close"> {}
 
 export class WorkerStore implements Store {
-  readonly #worker: Worker;
+  /** The worker (the store that opened it) or a port to it (a connected store). */
+  readonly #endpoint: Worker | MessagePort;
+  readonly #owner: boolean;
   /** Calls made and not yet answered, by id. */
   readonly #pending = new Map<number, PromiseWithResolvers<unknown>>();
   /** Calls made in the current tick, posted together by #post. */
@@ -48,17 +54,44 @@ export class WorkerStore implements Store {
   /** Installed once open succeeded: a worker that fails to start is reported by open's rejection. */
   #onFatal: ((error: Error) => void) | undefined;
 
-  private constructor(worker: Worker) {
-    this.#worker = worker;
-    worker.onmessage = (event: MessageEvent<ReplyMessage[]>) => {
+  private constructor(endpoint: Worker | MessagePort) {
+    this.#endpoint = endpoint;
+    this.#owner = endpoint instanceof Worker;
+    endpoint.onmessage = (event: MessageEvent<ReplyMessage[]>) => {
       for (const reply of event.data) this.#settle(reply);
     };
-    worker.onerror = (event: ErrorEvent) => {
-      // Handled here: without preventDefault the worker's error would also be thrown in this thread.
-      event.preventDefault();
-      this.#die(`store worker died: ${event.message || "unknown error"}`);
-    };
-    worker.onmessageerror = () => this.#die("store worker died: a reply could not be deserialized");
+    if (endpoint instanceof Worker) {
+      endpoint.onerror = (event: ErrorEvent) => {
+        // Handled here: without preventDefault the worker's error would also be thrown in this thread.
+        event.preventDefault();
+        this.#die(`store worker died: ${event.message || "unknown error"}`);
+      };
+    }
+    endpoint.onmessageerror = () => this.#die("store worker died: a reply could not be deserialized");
+  }
+
+  /**
+   * A Store over a port from openPort() (another thread's end of it). Its close() waits for its
+   * own calls and closes the port; the database stays open for the owner and the other ports.
+   */
+  static connect(port: MessagePort): WorkerStore {
+    return new WorkerStore(port);
+  }
+
+  /**
+   * A new port to this store's worker, to transfer to another thread (WorkerStore.connect
+   * there). Only the store that opened the worker hands out ports.
+   */
+  async openPort(): Promise<MessagePort> {
+    if (!this.#owner) throw new Error("only the store that opened the worker hands out ports");
+    const { port1, port2 } = new MessageChannel();
+    const id = this.#nextId++;
+    const call = Promise.withResolvers<unknown>();
+    this.#pending.set(id, call);
+    this.#post();
+    (this.#endpoint as Worker).postMessage([{ id, method: PORT_METHOD, args: [port2] }], [port2]);
+    await call.promise;
+    return port1;
   }
 
   /**
@@ -85,10 +118,19 @@ export class WorkerStore implements Store {
     return store;
   }
 
-  /** Flushes pending writes and closes the database in the worker, then terminates the worker. */
+  /**
+   * Flushes pending writes and closes the database in the worker, then terminates the worker.
+   * A connected store (WorkerStore.connect) waits for its own calls, then closes its port.
+   */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     if (this.#stopped) return Promise.reject(this.#stopped);
+    if (!this.#owner) {
+      const calls = [...this.#pending.values()].map((c) => c.promise.catch(() => {}));
+      this.#stopped = new Error("store is closed");
+      this.#closing = Promise.all(calls).then(() => this.#shutdown());
+      return this.#closing;
+    }
     const closing = this.#call("close", []);
     this.#stopped = new Error("store is closed");
     this.#closing = closing.then(
@@ -129,12 +171,12 @@ export class WorkerStore implements Store {
     this.#outbox = [];
     if (this.#terminated) return; // #die already rejected these calls
     try {
-      this.#worker.postMessage(batch);
+      this.#endpoint.postMessage(batch);
     } catch {
       // Some argument cannot be cloned (a function, say): post one by one so only its call fails.
       for (const message of batch) {
         try {
-          this.#worker.postMessage([message]);
+          this.#endpoint.postMessage([message]);
         } catch (err) {
           const call = this.#pending.get(message.id);
           this.#pending.delete(message.id);
@@ -152,7 +194,7 @@ export class WorkerStore implements Store {
     else call.reject(decodeError(reply.error));
   }
 
-  /** After close: terminates the worker; anything still pending can no longer be answered. */
+  /** After close: terminates the worker (closes the port); pending calls can no longer be answered. */
   #shutdown(): void {
     this.#terminate();
     this.#rejectAll(this.#stopped!);
@@ -161,7 +203,8 @@ export class WorkerStore implements Store {
   #terminate(): void {
     if (this.#terminated) return;
     this.#terminated = true;
-    this.#worker.terminate();
+    if (this.#endpoint instanceof Worker) this.#endpoint.terminate();
+    else this.#endpoint.close();
   }
 
   /** The worker failed: fails everything pending and everything later with one clear error. */
