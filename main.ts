@@ -15,7 +15,8 @@ import { runCheckConfig, runPrintConfig } from "./src/cli/config.ts";
 import { AuthSetupError } from "./src/services/auth/auth.ts";
 import { OPEN_MODE_BANNER } from "./src/services/auth/open.ts";
 import { DataDirLockedError } from "./src/store/data_dir_lock.ts";
-import { createLogger } from "./src/log.ts";
+import { createLogger, type Logger } from "./src/log.ts";
+import type { JimConfig } from "./src/config/schema.ts";
 import { reusePortAvailable, runWorkers, workerCount } from "./src/workers/supervisor.ts";
 
 function readConfigFile(path: string): string {
@@ -83,7 +84,11 @@ async function main(args: string[]): Promise<number> {
         ? (Deno.stderr.isTerminal() ? "text" : "json")
         : resolved.config.logFormat,
     });
-    if (reusePortAvailable(resolved.config.host)) return await runWorkers(resolved.config, workers, log);
+    if (reusePortAvailable(resolved.config.host)) {
+      return await runWorkers(resolved.config, workers, log, {
+        reloadConfig: () => readConfigAgain(args, log),
+      });
+    }
     if (resolved.sources.workers !== "default") {
       console.error("jim: cannot start: --workers above 1 needs Deno's --unstable-net flag (SO_REUSEPORT)");
       return 1;
@@ -159,19 +164,25 @@ async function main(args: string[]): Promise<number> {
 const STOP_GUARD_MS = 5000;
 
 async function reload(app: App, args: string[]): Promise<void> {
+  const next = readConfigAgain(args, app.log);
+  if (next) await app.reload(next);
+}
+
+/** SIGHUP: the configuration resolved again, or undefined (problems logged) to keep the running one. */
+function readConfigAgain(args: string[], log: Logger): JimConfig | undefined {
   let next;
   try {
     next = resolveConfig(args, Deno.env.toObject(), readConfigFile);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    app.log.error("config.reload_failed", {
+    log.error("config.reload_failed", {
       problems: err.problems.map((p) => `${p.key}: ${p.message}`),
       kept: "the running configuration",
     });
-    return;
+    return undefined;
   }
-  for (const warning of next.warnings) app.log.warn("config.warning", { warning });
-  await app.reload(next.config);
+  for (const warning of next.warnings) log.warn("config.warning", { warning });
+  return next.config;
 }
 
 if (import.meta.main) {

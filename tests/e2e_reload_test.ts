@@ -33,11 +33,15 @@ async function burst(client: JimClient, n: number): Promise<number> {
   return refused;
 }
 
-Deno.test("SIGHUP applies a lower rate limit and the debug level live; a broken file changes nothing", async () => {
+/**
+ * With `workers`, the same through the supervisor: it reads the file once and every worker
+ * applies it (each logs its own lines, tagged with its node).
+ */
+async function reloadScenario(workers: number): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "jim-reload-" });
   const file = `${dir}/jim.json`;
   await Deno.writeTextFile(file, `{ "ratePerConnection": 1000, "passwordIterations": 1000 }`);
-  const jim = await spawnJim(["--data-dir", `${dir}/data`, "--config", file]);
+  const jim = await spawnJim(["--data-dir", `${dir}/data`, "--config", file, "--workers", String(workers)]);
   try {
     const alice = await JimClient.connectTcp({ port: jim.port });
     assert.equal((await alice.login("alice", "pw")).body.code, 10007);
@@ -69,9 +73,12 @@ Deno.test("SIGHUP applies a lower rate limit and the debug level live; a broken 
       }`,
     );
     jim.child.kill("SIGHUP");
-    const [reloaded] = await logged(jim, "config.reloaded");
-    assert.deepEqual(reloaded.changed, ["logLevel", "ratePerConnection"]);
-    assert.deepEqual(events(jim, "config.needs_restart").map((e) => e.key), ["maxOfflineBatch"]);
+    const reloaded = await logged(jim, "config.reloaded", workers);
+    for (const r of reloaded) assert.deepEqual(r.changed, ["logLevel", "ratePerConnection"]);
+    if (workers > 1) assert.deepEqual(reloaded.map((r) => r.node).sort(), ["w0", "w1"]);
+    const restart = events(jim, "config.needs_restart");
+    assert.deepEqual([...new Set(restart.map((e) => e.key))], ["maxOfflineBatch"]);
+    assert.equal(restart.length, workers, "named once per event loop");
     assert.ok(await burst(alice, 10) >= 7, "at most the burst of 2 (plus refill) gets through");
     await new Promise((r) => setTimeout(r, 2100)); // refill
     await alice.send(11, { chatType: 1, groupId: "g1", content: "at debug level" });
@@ -82,4 +89,12 @@ Deno.test("SIGHUP applies a lower rate limit and the debug level live; a broken 
     assert.equal((await jim.stop()).code, 0, jim.stderr());
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+Deno.test("SIGHUP applies a lower rate limit and the debug level live; a broken file changes nothing", async () => {
+  await reloadScenario(1);
+});
+
+Deno.test("SIGHUP with --workers 2: every worker applies the reloaded options", async () => {
+  await reloadScenario(2);
 });

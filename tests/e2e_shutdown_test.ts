@@ -189,3 +189,38 @@ Deno.test("a connection that does not finish is dropped at --shutdown-timeout; j
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("SIGTERM with --workers 2: every worker tells its clients (1001) and drains; exit 0", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "jim-shutdown-workers-" });
+  try {
+    const jim = await spawnJim(["--data-dir", dataDir, ...FAST, "--workers", "2", "--shutdown-timeout", "8"]);
+    let stopped = false;
+    try {
+      // Enough connections that the kernel gives both workers some (SO_REUSEPORT hashing).
+      const clients = [];
+      for (let i = 0; i < 8; i++) {
+        const c = await JimClient.connectWs({ port: jim.port, path: `/?username=u${i}&password=pw` });
+        assert.equal((await c.next(6)).body.code, 10007);
+        clients.push(c);
+      }
+      const status = await jim.stop("SIGTERM");
+      stopped = true;
+      assert.equal(status.code, 0, jim.stderr());
+      for (const c of clients) {
+        await c.waitClosed();
+        assert.equal(c.closeCode, 1001);
+        c.close();
+      }
+      const log = jim.stderr();
+      // Each worker drains its own connections; the supervisor logs the process's stop once.
+      const closes = events(log, "conn.close").filter((e) => e.reason === "server shutting down");
+      assert.equal(closes.length, 8, log);
+      assert.equal(events(log, "server.stopping").length, 2, log);
+      assert.equal(events(log, "server.shutdown_timeout").length, 0, log);
+    } finally {
+      if (!stopped) await jim.stop("SIGKILL");
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});

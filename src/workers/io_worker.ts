@@ -70,5 +70,17 @@ scope.onmessage = ({ data }) => {
     case "reloadTls":
       void (app ? app.reloadTls() : Promise.resolve(false)).then((ok) => reply({ type: "reloaded", ok }));
       break;
+    case "reload":
+      // The app logs what changed and what needs a restart (each line tagged with this worker).
+      void (app ? app.reload(data.config).then(() => true) : Promise.resolve(false))
+        .catch((error) => {
+          app?.log.error("config.reload_failed", { error });
+          return false;
+        })
+        .then((ok) => reply({ type: "reconfigured", ok }));
+      break;
+    case "hurry":
+      app?.hurry();
+      break;
   }
 };

@@ -5,8 +5,10 @@
  * SO_REUSEPORT, each with its own MessagePort to the store and its ends of the bus mesh. With a
  * port of 0 the first worker binds a free port and the others bind the same one.
  *
- * Signals: SIGTERM / SIGINT stop every worker (each closes its listeners and connections), then
- * the store; SIGHUP reloads the TLS certificate in every worker. A worker that dies stops the
+ * Signals: SIGTERM / SIGINT stop every worker gracefully (each drains its connections within
+ * --shutdown-timeout; a second signal hurries them), then the store; SIGHUP re-reads the
+ * configuration and hands it to every worker (log level, limits, TLS certificate, as with one
+ * event loop). A worker that dies stops the
  * others and the process exits 1: a supervisor that restarts workers would have to rebuild
  * their users' presence, and systemd restarts the whole process faster and more simply.
  */
@@ -20,14 +22,34 @@ import { acquireDataDirLock, DataDirLockedError } from "../store/data_dir_lock.t
 import { WorkerStore } from "../store/worker/worker_store.ts";
 import type { FromWorker, ToWorker, WorkerAddrs } from "./worker_messages.ts";
 
-/** How long a worker may take to close its connections before it is terminated. */
-const STOP_TIMEOUT_MS = 15_000;
+/** Beyond --shutdown-timeout: how long a worker may take to close its store port and answer. */
+const STOP_GUARD_MS = 5_000;
 /** After a death: the workers may be waiting on a dead store, so they get less time. */
 const FATAL_STOP_TIMEOUT_MS = 2_000;
 
 export interface RunWorkersOptions {
   /** The IO worker module (tests substitute one); io_worker.ts by default. */
   workerUrl?: URL;
+  /**
+   * SIGHUP: the configuration read again (file and environment; flags as given), or undefined
+   * when it has problems (the callback logs them and nothing changes).
+   */
+  reloadConfig?: () => JimConfig | undefined;
+}
+
+/**
+ * A worker's configuration: the configured one, with the ports the first worker bound (the
+ * same as configured unless a port was 0) so that every worker shares the same sockets.
+ */
+function withBoundPorts(config: JimConfig, addrs: WorkerAddrs | undefined): JimConfig {
+  const own = { ...config };
+  if (addrs) {
+    own.port = addrs.main.port;
+    if (addrs.tcp) own.tcpPort = addrs.tcp.port;
+    if (addrs.http) own.httpPort = addrs.http.port;
+    if (addrs.plain) own.plainPort = addrs.plain.port;
+  }
+  return own;
 }
 
 /** `--workers 0` means one per core. */
@@ -75,6 +97,11 @@ class IoWorker {
     });
     this.#worker.postMessage(message, transfer);
     return promise;
+  }
+
+  /** Posts a message that gets no answer. */
+  post(message: ToWorker): void {
+    this.#worker.postMessage(message);
   }
 
   terminate(): void {
@@ -132,7 +159,7 @@ export async function runWorkers(
     batchLimit: 1000,
   }, log);
 
-  const stopAll = async (timeoutMs = STOP_TIMEOUT_MS) => {
+  const stopAll = async (timeoutMs = config.shutdownTimeout * 1000 + STOP_GUARD_MS) => {
     await retention.stop();
     await Promise.all(workers.map(async (w) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -151,13 +178,7 @@ export async function runWorkers(
   // Start the first worker, then the others on the ports it bound (the same when configured).
   let addrs: WorkerAddrs | undefined;
   for (const w of workers) {
-    const own = { ...config };
-    if (addrs) {
-      own.port = addrs.main.port;
-      if (addrs.tcp) own.tcpPort = addrs.tcp.port;
-      if (addrs.http) own.httpPort = addrs.http.port;
-      if (addrs.plain) own.plainPort = addrs.plain.port;
-    }
+    const own = withBoundPorts(config, addrs);
     const storePort = await store.openPort();
     const bus = [...mesh.get(w.node)!];
     const started = await Promise.race([
@@ -191,18 +212,38 @@ export async function runWorkers(
   });
 
   const { promise: signalled, resolve: onSignal } = Promise.withResolvers<string>();
-  const listeners: [Deno.Signal, () => void][] = [["SIGINT", () => onSignal("SIGINT")]];
+  let signals = 0;
+  const stopSignal = (signal: string) => {
+    if (++signals === 1) return onSignal(signal);
+    // A second signal: every worker drops its remaining connections now.
+    log.warn("server.signal", { signal, action: "dropping the remaining connections now" });
+    for (const w of workers) if (!w.dead) w.post({ type: "hurry" });
+  };
+  const listeners: [Deno.Signal, () => void][] = [["SIGINT", () => stopSignal("SIGINT")]];
   if (Deno.build.os !== "windows") {
-    listeners.push(["SIGTERM", () => onSignal("SIGTERM")]);
-    if (config.tlsCert) {
-      listeners.push(["SIGHUP", () => {
-        log.info("server.signal", { signal: "SIGHUP" });
-        void Promise.all(workers.map((w) => w.ask({ type: "reloadTls" }, "reloaded"))).then((answers) => {
-          const ok = answers.every((a) => a.type === "reloaded" && a.ok);
-          if (!ok) log.error("tls.reload_failed", { error: "a worker kept its previous certificate" });
-        });
-      }]);
-    }
+    listeners.push(["SIGTERM", () => stopSignal("SIGTERM")]);
+    // Reloads run one after another; each worker applies the live options like one event loop.
+    let reloading = Promise.resolve();
+    listeners.push(["SIGHUP", () => {
+      log.info("server.signal", { signal: "SIGHUP" });
+      reloading = reloading.then(async () => {
+        const next = options.reloadConfig?.();
+        if (!next) return;
+        log.setLevel(next.logLevel);
+        const answers = await Promise.all(
+          workers.filter((w) => !w.dead).map((w) =>
+            // Like at start: the first worker has the configured ports, the others the bound ones.
+            w.ask(
+              { type: "reload", config: withBoundPorts(next, w === workers[0] ? undefined : main) },
+              "reconfigured",
+            )
+          ),
+        );
+        if (!answers.every((a) => a.type === "reconfigured" && a.ok)) {
+          log.error("config.reload_failed", { error: "a worker kept its previous configuration" });
+        }
+      });
+    }]);
   }
   for (const [signal, fn] of listeners) Deno.addSignalListener(signal, fn);
   try {

@@ -5,6 +5,8 @@
  *   supervisor → worker   start {node, config, store, bus}   → started {addrs} | failed {error}
  *                         stop                                → stopped
  *                         reloadTls                           → reloaded {ok}
+ *                         reload {config} (SIGHUP)            → reconfigured {ok}
+ *                         hurry (a second stop signal)        (no answer)
  */
 import type { JimConfig } from "../config/schema.ts";
 
@@ -19,7 +21,12 @@ export interface StartMessage {
   bus: [string, MessagePort][];
 }
 
-export type ToWorker = StartMessage | { type: "stop" } | { type: "reloadTls" };
+export type ToWorker =
+  | StartMessage
+  | { type: "stop" }
+  | { type: "reloadTls" }
+  | { type: "reload"; config: JimConfig }
+  | { type: "hurry" };
 
 export interface WorkerAddrs {
   main: Deno.NetAddr;
@@ -32,4 +39,5 @@ export type FromWorker =
   | { type: "started"; addrs: WorkerAddrs }
   | { type: "failed"; error: { name: string; message: string } }
   | { type: "stopped" }
-  | { type: "reloaded"; ok: boolean };
+  | { type: "reloaded"; ok: boolean }
+  | { type: "reconfigured"; ok: boolean };
