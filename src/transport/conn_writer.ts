@@ -65,6 +65,10 @@ export class ConnWriter {
   }
 
   async #flush(): Promise<void> {
+    // Start writing once the current burst of microtasks has run: the acks and deliveries one
+    // store commit releases for this connection then leave in one write (one syscall), not one
+    // write for the first and another for the rest.
+    await null;
     try {
       while (this.#queue.length > 0 && !this.#failed) {
         const chunks = this.#queue;
