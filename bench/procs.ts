@@ -31,6 +31,34 @@ export async function cpuSeconds(pid: number): Promise<number> {
   }
 }
 
+/**
+ * A process's CPU seconds split by thread: the main thread (jim's event loop), Deno worker
+ * threads (named "worker-N" by the runtime: jim's SQLite store worker, and the IO workers of
+ * --workers) and the rest (V8's GC helpers, the runtime's I/O threads).
+ */
+export async function threadCpuSeconds(
+  pid: number,
+): Promise<{ main: number; workers: number; other: number }> {
+  const split = { main: 0, workers: 0, other: 0 };
+  try {
+    for await (const entry of Deno.readDir(`/proc/${pid}/task`)) {
+      const tid = Number(entry.name);
+      const [stat, comm] = await Promise.all([
+        Deno.readTextFile(`/proc/${pid}/task/${tid}/stat`),
+        Deno.readTextFile(`/proc/${pid}/task/${tid}/comm`),
+      ]);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const s = (Number(fields[11]) + Number(fields[12])) / 100;
+      if (tid === pid) split.main += s;
+      else if (comm.startsWith("worker-")) split.workers += s;
+      else split.other += s;
+    }
+  } catch {
+    // the process or a thread ended meanwhile
+  }
+  return split;
+}
+
 /** VmRSS of a process in KiB. */
 export async function rssKiB(pid: number): Promise<number> {
   try {
@@ -333,6 +361,8 @@ export interface Window {
   core0BusyPct: number;
   core1BusyPct: number;
   seconds: number;
+  /** serverCpuS split: the main thread, Deno worker threads (the store worker), the rest. */
+  serverThreads: { main: number; workers: number; other: number };
 }
 
 export interface Measured {
@@ -359,11 +389,13 @@ export async function measure(serverPid: number, specs: LoadSpec[]): Promise<Mea
     for (let i = 0; i < phases; i++) {
       await sleep(go + i * period + warmupMs - wallMs());
       const s0 = await cpuSeconds(serverPid);
+      const t0Threads = await threadCpuSeconds(serverPid);
       const g0 = await Promise.all(gens.map((g) => cpuSeconds(g.pid)));
       const c0 = await coreJiffies();
       const t0 = wallMs();
       await sleep(go + i * period + warmupMs + seconds * 1000 - wallMs());
       const s1 = await cpuSeconds(serverPid);
+      const t1Threads = await threadCpuSeconds(serverPid);
       const g1 = await Promise.all(gens.map((g) => cpuSeconds(g.pid)));
       const c1 = await coreJiffies();
       const busy = (core: number) =>
@@ -380,6 +412,11 @@ export async function measure(serverPid: number, specs: LoadSpec[]): Promise<Mea
         core0BusyPct: busy(0),
         core1BusyPct: busy(1),
         seconds: wall,
+        serverThreads: {
+          main: t1Threads.main - t0Threads.main,
+          workers: t1Threads.workers - t0Threads.workers,
+          other: t1Threads.other - t0Threads.other,
+        },
       });
     }
     const results = await Promise.all(gens.map((g) => g.next("result")));

@@ -169,6 +169,10 @@ function cpu(m: Measured, i: number, units: number): Record<string, number> {
     core0BusyPct: round(w.core0BusyPct, 0),
     core1BusyPct: round(w.core1BusyPct, 0),
     cpuUsPerUnit: units > 0 ? round((w.serverCpuS * 1e6) / units, 1) : NaN,
+    // The same split by thread (see threadCpuSeconds): event loop, store worker, the rest.
+    loopUsPerUnit: units > 0 ? round((w.serverThreads.main * 1e6) / units, 1) : NaN,
+    storeUsPerUnit: units > 0 ? round((w.serverThreads.workers * 1e6) / units, 1) : NaN,
+    otherUsPerUnit: units > 0 ? round((w.serverThreads.other * 1e6) / units, 1) : NaN,
   };
 }
 
