@@ -21,7 +21,7 @@ import { MessageService } from "./services/messages.ts";
 import { ConversationService } from "./services/conversations.ts";
 import { SessionRegistry } from "./services/session_registry.ts";
 import { SessionService } from "./services/sessions.ts";
-import { RetentionJob } from "./services/retention.ts";
+import { RetentionJob, serverRetentionOptions } from "./services/retention.ts";
 import { Stats } from "./services/stats.ts";
 import { WorkerStore } from "./store/worker/worker_store.ts";
 import type { ClusterBus } from "./cluster/bus.ts";
@@ -248,12 +248,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
     drain,
   };
 
-  const retention = new RetentionJob(store, {
-    retentionDays: config.retentionDays,
-    retentionMaxMessages: config.retentionMaxMessages,
-    intervalMs: 60_000,
-    batchLimit: 1000,
-  }, log);
+  const retention = new RetentionJob(store, serverRetentionOptions(config), log);
 
   const listeners: SniffingListener[] = [];
   let adminServer: AdminServer | undefined;

@@ -20,6 +20,18 @@ export interface RetentionOptions {
 
 export const DAY_MS = 86_400_000;
 
+/** The server's schedule: every minute, 1000 messages per store call, limits from the config. */
+export function serverRetentionOptions(
+  config: { retentionDays: number; retentionMaxMessages: number },
+): RetentionOptions {
+  return {
+    retentionDays: config.retentionDays,
+    retentionMaxMessages: config.retentionMaxMessages,
+    intervalMs: 60_000,
+    batchLimit: 1000,
+  };
+}
+
 export class RetentionJob {
   readonly #store: Store;
   readonly #options: RetentionOptions;

@@ -17,7 +17,7 @@ import type { JimConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import { createPortMesh } from "../cluster/port_bus.ts";
 import { OPEN_MODE_BANNER, OPEN_MODE_WARNING } from "../services/auth/open.ts";
-import { RetentionJob } from "../services/retention.ts";
+import { RetentionJob, serverRetentionOptions } from "../services/retention.ts";
 import { acquireDataDirLock, DataDirLockedError } from "../store/data_dir_lock.ts";
 import { WorkerStore } from "../store/worker/worker_store.ts";
 import type { FromWorker, ToWorker, WorkerAddrs } from "./worker_messages.ts";
@@ -152,12 +152,7 @@ export async function runWorkers(
   const workers = nodes.map((node) =>
     new IoWorker(node, url, (n, reason) => die(`worker ${n} died: ${reason}`))
   );
-  const retention = new RetentionJob(store, {
-    retentionDays: config.retentionDays,
-    retentionMaxMessages: config.retentionMaxMessages,
-    intervalMs: 60_000,
-    batchLimit: 1000,
-  }, log);
+  const retention = new RetentionJob(store, serverRetentionOptions(config), log);
 
   const stopAll = async (timeoutMs = config.shutdownTimeout * 1000 + STOP_GUARD_MS) => {
     await retention.stop();
