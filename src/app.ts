@@ -96,6 +96,11 @@ export interface AppOptions {
     bus: ClusterBus;
     /** Share the ports with the other nodes (default true); off in tests giving each node its own port. */
     reusePort?: boolean;
+    /**
+     * Bind --admin-port on this node (default true). With --workers only the first worker does;
+     * the others still leave /metrics and the admin routes off the main port.
+     */
+    adminPort?: boolean;
   };
 }
 
@@ -293,7 +298,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
       if (config.tcpPort >= 0) addrs.tcp = listen(config.tcpPort, ["tcp"], tls).addr;
       if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"], tls).addr;
       if (config.plainPort >= 0) addrs.plain = listen(config.plainPort, config.protocols).addr;
-      if (adminPortOn) {
+      if (adminPortOn && options.cluster?.adminPort !== false) {
         adminServer = serveAdmin({
           hostname: config.adminHost,
           port: config.adminPort,

@@ -2,9 +2,9 @@
  * The messages between the supervisor (main thread) and an IO worker (io_worker.ts). Only
  * structured-cloneable values; the MessagePorts are transferred with the start message.
  *
- *   supervisor → worker   start {node, config, store, bus}   → started {addrs} | failed {error}
- *                         stop                                → stopped
- *                         reloadTls                           → reloaded {ok}
+ *   supervisor → worker   start {node, config, store, bus, admin}  → started {addrs} | failed {error}
+ *                         stop                                     → stopped
+ *                         reloadTls                                → reloaded {ok}
  */
 import type { JimConfig } from "../config/schema.ts";
 
@@ -17,6 +17,8 @@ export interface StartMessage {
   store: MessagePort;
   /** This worker's ends of the bus mesh, by peer node id. */
   bus: [string, MessagePort][];
+  /** Whether this worker binds --admin-port (the first one only). */
+  admin: boolean;
 }
 
 export type ToWorker = StartMessage | { type: "stop" } | { type: "reloadTls" };
@@ -26,6 +28,7 @@ export interface WorkerAddrs {
   tcp?: Deno.NetAddr;
   http?: Deno.NetAddr;
   plain?: Deno.NetAddr;
+  admin?: Deno.NetAddr;
 }
 
 export type FromWorker =
