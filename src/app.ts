@@ -32,10 +32,10 @@ import { type ConnContext, ConnDrain, type TransportLimits } from "./transport/c
 import { type AdminServer, serveAdmin } from "./transport/admin_server.ts";
 import { HttpApi } from "./transport/http_api.ts";
 import { AdminApi } from "./transport/admin_api.ts";
-import { EventLoopLag, renderMetrics } from "./transport/metrics.ts";
 import { VERSION } from "./version.ts";
 import { drainConnections, ShutdownDeadline } from "./app_shutdown.ts";
 import { applyLiveOptions } from "./app_reload.ts";
+import { createMetricsEndpoint, withTimeout } from "./app_metrics.ts";
 
 export interface App {
   /** The running configuration (reload() updates its live options). */
@@ -96,6 +96,11 @@ export interface AppOptions {
     bus: ClusterBus;
     /** Share the ports with the other nodes (default true); off in tests giving each node its own port. */
     reusePort?: boolean;
+    /**
+     * Bind --admin-port on this node (default true). With --workers only the first worker does;
+     * the others still leave /metrics and the admin routes off the main port.
+     */
+    adminPort?: boolean;
   };
 }
 
@@ -210,22 +215,20 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
     version: VERSION,
     connections: () => connections.active,
   });
-  const lag = new EventLoopLag();
+  // /metrics: this node's figures, or with --workers every worker's (gathered over the bus).
+  const scrape = createMetricsEndpoint({
+    stats,
+    registry,
+    connections: () => connections.active,
+    store,
+    log,
+    cluster: node && { node, bus: options.cluster!.bus },
+  });
+  const metrics = scrape.render;
   // /readyz: listeners started and not stopping; the store answers a trivial read within 1 s.
   let accepting = false;
   const ready = async (): Promise<boolean> =>
     accepting && await withTimeout(store!.getUser("readyz").then(() => true), 1000) === true;
-  const metrics = async () =>
-    renderMetrics({
-      stats,
-      registry,
-      connections: () => connections.active,
-      lagSeconds: () => lag.seconds,
-      version: VERSION,
-      denoVersion: Deno.version.deno,
-      // Aggregated in the store's worker; one message per scrape.
-      commitLatency: await withTimeout(store!.commitLatency?.(), 1000),
-    });
   const router = new Router(services);
   const httpDeps = { apiToken: config.apiToken, messages, registry, delivery, log, admin, metrics, ready };
   // With --admin-port, /metrics and the admin page leave the main port (see HttpApiDeps.routes).
@@ -290,7 +293,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
       if (config.tcpPort >= 0) addrs.tcp = listen(config.tcpPort, ["tcp"], tls).addr;
       if (config.httpPort >= 0) addrs.http = listen(config.httpPort, ["http", "ws"], tls).addr;
       if (config.plainPort >= 0) addrs.plain = listen(config.plainPort, config.protocols).addr;
-      if (adminPortOn) {
+      if (adminPortOn && options.cluster?.adminPort !== false) {
         adminServer = serveAdmin({
           hostname: config.adminHost,
           port: config.adminPort,
@@ -301,6 +304,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
         addrs.admin = adminServer.addr;
       }
       node?.start();
+      scrape.start();
       for (const l of listeners) l.start();
       accepting = true;
       if (tls) void logCertificate(log, "tls.certificate", config.tlsCert, tls);
@@ -367,7 +371,6 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
     const startedAt = Date.now();
     accepting = false;
     log.info("server.stopping", { connections: connections.active, timeoutMs });
-    lag.stop();
     clearInterval(heartbeatTimer);
     deadline.start(timeoutMs);
     const drained = await drainConnections({ listeners, router, drain, registry, log }, deadline);
@@ -377,6 +380,7 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
     await Promise.all(listeners.map((l) => l.stop()));
     await adminServer?.shutdown();
     await retention.stop();
+    scrape.stop(); // the other nodes' scrapes were answered until now
     await node?.stop();
     try {
       await store!.close();
@@ -387,18 +391,6 @@ export async function createApp(initial: JimConfig, options: AppOptions = {}): P
   }
 
   return app;
-}
-
-/** The promise's value, or undefined if it takes longer than `ms` or fails. */
-async function withTimeout<T>(promise: Promise<T> | undefined, ms: number): Promise<T | undefined> {
-  if (!promise) return undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms));
-  try {
-    return await Promise.race([promise.catch(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Names the certificate being served (its SHA-256) so a log shows which one is live. */

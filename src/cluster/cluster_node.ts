@@ -6,13 +6,15 @@
  * text, both forms of a PacketChoice, and are rebuilt here without being encoded again.
  *
  *   hello                                   a node starts: the others drop what they knew of it
- *                                           and answer with their current presence
+ *                                           and answer with their current presence and a here
+ *   here                                    answers a hello: the newcomer learns of this node
  *   bye                                     a node stops
  *   user {userId, sessions, nick, …}        the user's session count there (0 = none)
  *   bind {userId, groupId, bound}           the user's sessions there joined / left a group
  *   group {change}                          a membership or mute change (GroupService.applyRemote)
  *   toUser / toGroup / toGroupAndUser       packets to push to the sessions there
  *   close {userId, reason, kick, packet?}   end the user's sessions there
+ *   metricsAsk / metricsText                /metrics of every node (metrics_gather.ts answers)
  */
 import type { Logger } from "../log.ts";
 import { OutPacket, type PacketChoice } from "../protocol/packet.ts";
@@ -54,6 +56,8 @@ export class ClusterNode implements RemoteNodes {
   readonly #groups: GroupService;
   readonly #log: Logger;
   readonly #view = new PresenceView();
+  /** The other nodes running now: heard from (hello, here or anything else) and not gone (bye). */
+  readonly #peers = new Set<NodeId>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(bus: ClusterBus, registry: SessionRegistry, groups: GroupService, log: Logger) {
@@ -100,6 +104,11 @@ export class ClusterNode implements RemoteNodes {
 
   sessionsByNode(): ReadonlyMap<string, number> {
     return this.#view.sessionsByNode();
+  }
+
+  /** The other nodes known to be running (those a request to every node waits for). */
+  peers(): ReadonlySet<NodeId> {
+    return this.#peers;
   }
 
   // ---- RemoteNodes: changes here, told to the others ----
@@ -182,6 +191,7 @@ export class ClusterNode implements RemoteNodes {
 
   #apply(m: BusPayload, from: NodeId): void {
     const registry = this.#registry;
+    if (m.type !== "bye") this.#peers.add(from);
     switch (m.type) {
       case "toUser": {
         const packet = fromWire(m.packet as WirePacket);
@@ -226,10 +236,18 @@ export class ClusterNode implements RemoteNodes {
       case "hello":
         this.#view.dropNode(from);
         this.#sendPresence(from);
+        this.#bus.send(from, { type: "here" });
+        return;
+      case "here":
         return;
       case "bye":
         this.#view.dropNode(from);
+        this.#peers.delete(from);
         return;
+      case "metricsAsk":
+      case "metricsText":
+        return; // metrics_gather.ts
+
       default:
         this.#log.warn("cluster.unknown_message", { from, type: m.type });
     }

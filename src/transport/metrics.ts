@@ -4,6 +4,7 @@
  * Also the event-loop lag probe (a 500 ms timer's drift) the composition root starts and stops.
  */
 import type { HistogramSnapshot } from "../metrics/histogram.ts";
+import { escapeLabelValue as label, mergeByWorker, type WorkerMetrics } from "../metrics/prometheus_merge.ts";
 import type { SessionRegistry } from "../services/session_registry.ts";
 import type { Stats } from "../services/stats.ts";
 
@@ -20,11 +21,6 @@ export interface MetricsSource {
   commitLatency?: HistogramSnapshot;
   version: string;
   denoVersion: string;
-}
-
-/** Label values escaped as the exposition format requires (backslash, quote, newline). */
-function label(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
 export interface ConnectionCounts {
@@ -114,6 +110,18 @@ export function renderMetrics(src: MetricsSource): string {
     [`{version="${label(src.version)}",deno="${label(src.denoVersion)}"}`, 1],
   ]);
   return lines.join("\n") + "\n";
+}
+
+/**
+ * `/metrics` with `--workers`: every worker's renderMetrics() text merged, each sample labelled
+ * with its worker, plus how many workers did not answer in time (their samples are absent).
+ */
+export function renderClusterMetrics(parts: readonly WorkerMetrics[], missing: number): string {
+  return mergeByWorker(parts) + [
+    "# HELP jim_cluster_metrics_missing_nodes Workers that did not answer this scrape in time.",
+    "# TYPE jim_cluster_metrics_missing_nodes gauge",
+    `jim_cluster_metrics_missing_nodes ${missing}`,
+  ].join("\n") + "\n";
 }
 
 /** A Prometheus histogram: cumulative `_bucket{le}` samples, then `_sum` and `_count`. */

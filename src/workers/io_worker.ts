@@ -46,7 +46,7 @@ async function start(m: StartMessage): Promise<void> {
   const store = WorkerStore.connect(m.store);
   const bus = new PortBus(m.node, new Map(m.bus));
   try {
-    app = await createApp(config, { log, store, cluster: { bus } });
+    app = await createApp(config, { log, store, cluster: { bus, adminPort: m.admin } });
     app.start();
   } catch (err) {
     await store.close().catch(() => {});

@@ -177,7 +177,7 @@ export async function runWorkers(
     const storePort = await store.openPort();
     const bus = [...mesh.get(w.node)!];
     const started = await Promise.race([
-      w.ask({ type: "start", node: w.node, config: own, store: storePort, bus }, "started", [
+      w.ask({ type: "start", node: w.node, config: own, store: storePort, bus, admin: !addrs }, "started", [
         storePort,
         ...bus.map(([, port]) => port),
       ]),
@@ -202,6 +202,7 @@ export async function runWorkers(
     http: main.http ? `${main.http.hostname}:${main.http.port}` : undefined,
     tls: config.tlsCert ? true : undefined,
     plain: main.plain ? `${main.plain.hostname}:${main.plain.port}` : undefined,
+    admin: main.admin ? `${main.admin.hostname}:${main.admin.port}` : undefined,
     dataDir: config.dataDir,
     workers: count,
   });

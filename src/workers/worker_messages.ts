@@ -2,11 +2,11 @@
  * The messages between the supervisor (main thread) and an IO worker (io_worker.ts). Only
  * structured-cloneable values; the MessagePorts are transferred with the start message.
  *
- *   supervisor → worker   start {node, config, store, bus}   → started {addrs} | failed {error}
- *                         stop                                → stopped
- *                         reloadTls                           → reloaded {ok}
- *                         reload {config} (SIGHUP)            → reconfigured {ok}
- *                         hurry (a second stop signal)        (no answer)
+ *   supervisor → worker   start {node, config, store, bus, admin}  → started {addrs} | failed {error}
+ *                         stop                                     → stopped
+ *                         reloadTls                                → reloaded {ok}
+ *                         reload {config} (SIGHUP)                 → reconfigured {ok}
+ *                         hurry (a second stop signal)             (no answer)
  */
 import type { JimConfig } from "../config/schema.ts";
 
@@ -19,6 +19,8 @@ export interface StartMessage {
   store: MessagePort;
   /** This worker's ends of the bus mesh, by peer node id. */
   bus: [string, MessagePort][];
+  /** Whether this worker binds --admin-port (the first one only). */
+  admin: boolean;
 }
 
 export type ToWorker =
@@ -33,6 +35,7 @@ export interface WorkerAddrs {
   tcp?: Deno.NetAddr;
   http?: Deno.NetAddr;
   plain?: Deno.NetAddr;
+  admin?: Deno.NetAddr;
 }
 
 export type FromWorker =
