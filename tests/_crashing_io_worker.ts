@@ -1,6 +1,8 @@
 /**
  * A stand-in IO worker for tests/workers_supervisor_test.ts: answers the supervisor like
- * io_worker.ts, but worker w1 throws an uncaught error soon after starting.
+ * io_worker.ts, but worker w1 throws an uncaught error a while after starting (long enough for
+ * the supervisor to have started the others, even with a cold module cache: a death during the
+ * start is a different path, a failed start).
  */
 import type { FromWorker, ToWorker } from "../src/workers/worker_messages.ts";
 
@@ -20,7 +22,7 @@ scope.onmessage = ({ data }) => {
     if (data.node === "w1") {
       setTimeout(() => {
         throw new Error("boom in w1");
-      }, 50);
+      }, 1500);
     }
   } else if (data.type === "stop") {
     scope.postMessage({ type: "stopped" });
