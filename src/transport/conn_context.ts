@@ -76,8 +76,16 @@ export class ConnDrain {
  * the buffer gets a bigger one, doubling up to MAX_READ_BUFFER_BYTES, so a busy pipelining
  * client needs few reads.
  */
-export const READ_BUFFER_BYTES = 1024;
+export const READ_BUFFER_BYTES = 512;
 export const MAX_READ_BUFFER_BYTES = 16 * 1024;
+
+/**
+ * The buffer for the next read: twice as large (up to MAX_READ_BUFFER_BYTES) when the last read
+ * (already handled: the old buffer may be dropped) filled it, else the same one.
+ */
+export function nextReadBuffer(buf: Uint8Array, lastRead: number): Uint8Array {
+  return lastRead === buf.length && buf.length < MAX_READ_BUFFER_BYTES ? new Uint8Array(buf.length * 2) : buf;
+}
 
 export function remoteAddrOf(conn: Deno.Conn): string {
   const addr = conn.remoteAddr as Deno.NetAddr;

@@ -15,7 +15,7 @@ import {
   type ConnContext,
   flushThenClose,
   isConnectionGone,
-  MAX_READ_BUFFER_BYTES,
+  nextReadBuffer,
   READ_BUFFER_BYTES,
   remoteAddrOf,
 } from "./conn_context.ts";
@@ -122,7 +122,9 @@ export async function runSession(
       session.close("login timeout", LIMIT_CLOSE_CODE);
     }, loginTimeout)
     : undefined;
-  const frameDeadline = progress ? new FrameDeadline(session, ctx, progress) : undefined;
+  // Made when a frame is first left incomplete: an idle connection that only ever sends whole
+  // frames never needs one (idle memory per connection).
+  let frameDeadline: FrameDeadline | undefined;
   let reason = "peer closed";
   let bytesIn = 0;
   try {
@@ -144,9 +146,9 @@ export async function runSession(
         clearTimeout(loginTimer);
         loginTimer = undefined;
       }
-      // The last read filled the buffer (the chunk is handled, so it may be replaced): grow it.
-      if (chunk.length === buf.length && buf.length < MAX_READ_BUFFER_BYTES) {
-        buf = new Uint8Array(buf.length * 2);
+      buf = nextReadBuffer(buf, chunk.length); // the chunk is handled: its buffer may be replaced
+      if (frameDeadline === undefined && progress !== undefined && progress() >= 0) {
+        frameDeadline = new FrameDeadline(session, ctx, progress);
       }
       frameDeadline?.reading();
       const n: number | null = await conn.read(buf);

@@ -14,6 +14,7 @@ import {
   closeQuietly,
   type ConnContext,
   isConnectionGone,
+  nextReadBuffer,
   READ_BUFFER_BYTES,
   remoteAddrOf,
 } from "./conn_context.ts";
@@ -60,7 +61,7 @@ export async function serveHttp(
     maxHeaderBytes: MAX_HEADER_BYTES,
     maxBodyBytes: ctx.limits.maxBody,
   });
-  const buf = readBuffer ?? new Uint8Array(READ_BUFFER_BYTES);
+  let buf = readBuffer ?? new Uint8Array(READ_BUFFER_BYTES);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let handedOver = false;
   let headDeadline = false;
@@ -148,6 +149,8 @@ export async function serveHttp(
         arm(ctx.limits.handshakeTimeout);
       }
       let n: number | null;
+      // A large body arrives in fewer reads: the buffer grows while reads fill it.
+      if (chunk) buf = nextReadBuffer(buf, chunk.length);
       try {
         n = await conn.read(buf);
       } finally {
