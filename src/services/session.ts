@@ -38,14 +38,15 @@ export const SHUTDOWN_CLOSE_CODE = 1001;
 export const SHUTDOWN_REASON = "server shutting down";
 
 let nextSessionId = 1;
+const NO_GROUPS: ReadonlySet<string> = new Set();
 
 export class Session {
   readonly id = nextSessionId++;
   readonly transport: SessionTransport;
   readonly connectedAt = Date.now();
   user: SessionUser | undefined;
-  /** Groups this session is bound to (receives their messages). */
-  readonly groups = new Set<string>();
+  /** Made on the first group (most idle sessions have none: idle memory per connection). */
+  #groups: Set<string> | undefined;
   closed = false;
   /** The client asked (at login) for jim's optional fields: seq in acks, deliveries and lists. */
   extensions = false;
@@ -54,6 +55,21 @@ export class Session {
 
   constructor(transport: SessionTransport) {
     this.transport = transport;
+  }
+
+  /** Groups this session is bound to (receives their messages); SessionRegistry changes them. */
+  get groups(): ReadonlySet<string> {
+    return this.#groups ?? NO_GROUPS;
+  }
+
+  /** Binds the group to this session (SessionRegistry.bindGroup keeps its index in step). */
+  addGroup(groupId: string): void {
+    (this.#groups ??= new Set()).add(groupId);
+  }
+
+  /** False when the session was not bound to the group. */
+  removeGroup(groupId: string): boolean {
+    return this.#groups?.delete(groupId) ?? false;
   }
 
   get protocol(): Protocol {

@@ -66,12 +66,12 @@ export class SessionRegistry {
     let set = this.#byGroup.get(groupId);
     if (!set) this.#byGroup.set(groupId, set = new Set());
     set.add(session);
-    session.groups.add(groupId);
+    session.addGroup(groupId);
     if (first) this.remote!.localGroupBinding(userId, groupId, true);
   }
 
   unbindGroup(session: Session, groupId: string): void {
-    if (!session.groups.delete(groupId)) return;
+    if (!session.removeGroup(groupId)) return;
     const set = this.#byGroup.get(groupId);
     if (set) {
       set.delete(session);
